@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.settings import database_url
@@ -17,6 +19,7 @@ from tracker.settings import database_url
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SCHEMA_LOCK_KEY = 0x676F7677  # PostgreSQL advisory lock held while migrating ("govw")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -48,33 +51,68 @@ def alembic_config(url: str) -> Any:
     return cfg
 
 
+@cache
+def head_revision() -> str | None:
+    """The newest migration shipped with this code."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def _revision_of(conn: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The migration the database is at (None: empty database)."""
+    with engine.connect() as conn:
+        return _revision_of(conn)
+
+
 def upgrade(engine: Engine) -> str | None:
     """Bring the schema to the newest migration; return the revision it started from."""
     from alembic import command
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
 
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-    head = ScriptDirectory.from_config(cfg).get_current_head()
-    with engine.connect() as conn:
-        current = MigrationContext.configure(conn).get_current_revision()
+    head = head_revision()
+    current = current_revision(engine)
     if current == head:
         return current
     log.info("upgrading database schema from %s to %s", current or "empty", head)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    try:
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Two processes opening a new database at once: the second waits, then finds it done.
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+                if _revision_of(conn) == head:
+                    return current
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    except DBAPIError:
+        # SQLite has no such lock: when another process finished the same upgrade, all is well.
+        if current_revision(engine) != head:
+            raise
     return current
 
 
 def schema_is_current(engine: Engine) -> bool:
-    return "versions" in inspect(engine).get_table_names()
+    return "versions" in inspect(engine).get_table_names() and current_revision(engine) == head_revision()
 
 
 @cache
 def _factory(url: str) -> sessionmaker[Session]:
     engine = make_engine(url)
-    upgrade(engine)
+    started = upgrade(engine)
+    head = head_revision()
+    if started != head:
+        where = engine.url.render_as_string(hide_password=True)
+        what = "created the database schema" if started is None else f"upgraded the database from {started}"
+        message = f"{what} (now at revision {head}) in {where}"
+        # Said on stderr as well as logged: the user should learn once that the schema changed.
+        print(f"govwatch: {message}", file=sys.stderr)
+        log.info(message)
     return sessionmaker(engine, expire_on_commit=False)
 
 

@@ -103,7 +103,7 @@ class Document(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
-    url: Mapped[str] = mapped_column(String(2048))  # canonical URL
+    url: Mapped[str] = mapped_column(String(2048), index=True)  # canonical URL
     kind: Mapped[str] = mapped_column(String(16), default=DocumentKind.PAGE)
     status: Mapped[str] = mapped_column(String(16), default=DocumentStatus.ACTIVE)
     title: Mapped[str | None] = mapped_column(Text)
@@ -187,7 +187,9 @@ class Change(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
-    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
+    crawl_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("crawl_runs.id", ondelete="SET NULL"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(32), index=True)
     detected_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     old_version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id", ondelete="SET NULL"))

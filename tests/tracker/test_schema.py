@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -20,4 +21,44 @@ def test_upgrade_creates_every_table_and_matches_models(db_url: str) -> None:
     assert drift == []
     # A second upgrade is a no-op that reports the head it found.
     assert upgrade(engine) is not None
+    engine.dispose()
+
+
+def test_old_database_is_upgraded_on_first_use_and_says_so(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from alembic import command
+
+    from tracker.db import alembic_config, head_revision, session_factory
+
+    engine = make_engine(db_url)
+    cfg = alembic_config(db_url)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    engine.dispose()
+    factory = session_factory(db_url)
+    assert f"upgraded the database from 0001 (now at revision {head_revision()})" in capsys.readouterr().err
+    with factory() as session:
+        assert "ix_documents_url" in {
+            ix["name"] for ix in inspect(session.get_bind()).get_indexes("documents")
+        }
+    factory.kw["bind"].dispose()
+
+
+def test_migrations_downgrade_to_empty_and_back(db_url: str) -> None:
+    from alembic import command
+
+    from tracker.db import alembic_config, current_revision, head_revision
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    cfg = alembic_config(db_url)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "base")
+    assert current_revision(engine) is None
+    assert not set(Base.metadata.tables) & set(inspect(engine).get_table_names())
+    assert upgrade(engine) is None
+    assert current_revision(engine) == head_revision()
     engine.dispose()

@@ -4,17 +4,21 @@ Public contract (used by tracker.record, the crawler and the CLI):
 
 - ``normalize(body, url=None, headers=None) -> NormalizedPage``: pure, deterministic.
   Raises a ``NormalizeError`` subclass (``EmptyBody``, ``NotHtml``, ``TooLarge``,
-  ``Undecodable``) for input that is not a page; never invents a document.
+  ``Undecodable``, ``NoContent``) for input that is not a page; never invents a document.
 - ``NormalizedPage.snapshot``: the JSON-able dict of DESIGN.md
   (title, metadata, targets, paragraphs, normalizer); ``.fingerprint``: sha256 hex of
   exactly the content a reader would call content.
 - ``fingerprint(snapshot) -> str`` recomputes it from a stored snapshot.
 - ``NORMALIZER_VERSION``: bumped whenever the output for some input changes.
+- ``snapshot["damaged"]``: indexes of paragraphs kept as captured because their bytes were
+  too garbled to repair (misdecoded GBK, replacement characters); not part of the fingerprint.
 """
 
 from tracker.normalize.pipeline import (
+    MAX_BODY_BYTES,
     NORMALIZER_VERSION,
     EmptyBody,
+    NoContent,
     NormalizedPage,
     NormalizeError,
     NotHtml,
@@ -25,8 +29,10 @@ from tracker.normalize.pipeline import (
 )
 
 __all__ = [
+    "MAX_BODY_BYTES",
     "NORMALIZER_VERSION",
     "EmptyBody",
+    "NoContent",
     "NormalizeError",
     "NormalizedPage",
     "NotHtml",

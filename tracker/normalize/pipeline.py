@@ -1,43 +1,59 @@
-"""The normaliser's entry point: decode, clean, extract, and assemble the Snapshot with its fingerprint.
-
-FIRST CUT: a minimal but honest implementation so the store and crawler can be built
-against the contract; the full normaliser replaces the body of ``normalize``.
-"""
+"""The normaliser's entry point: decode, clean, extract, and assemble the Snapshot with its fingerprint."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import lxml.html
+from lxml import etree
+from lxml.html import HtmlElement
 
-NORMALIZER_VERSION = "0.1"
+from tracker.normalize import chrome, metadata
+from tracker.normalize.chinese import to_simplified_all
+from tracker.normalize.decode import check_html, decode
+from tracker.normalize.errors import EmptyBody, NoContent, NormalizeError, NotHtml, TooLarge, Undecodable
+from tracker.normalize.repair import is_damaged, repair_lines
+from tracker.normalize.text import clean, clean_lines
+
+try:
+    from tracker.normalize.targets import extract_targets
+except ImportError:  # the target extractor ships separately; pages still normalise without it
+
+    def extract_targets(paragraphs: list[str]) -> dict[str, dict[str, Any]]:
+        return {}
+
+
+__all__ = [
+    "MAX_BODY_BYTES",
+    "NORMALIZER_VERSION",
+    "EmptyBody",
+    "NoContent",
+    "NormalizeError",
+    "NormalizedPage",
+    "NotHtml",
+    "TooLarge",
+    "Undecodable",
+    "fingerprint",
+    "normalize",
+]
+
+log = logging.getLogger(__name__)
+
+NORMALIZER_VERSION = "1.0"
 MAX_BODY_BYTES = 32 * 1024 * 1024
-
-
-class NormalizeError(ValueError):
-    """The input is not a page that can be normalised; ``reason`` is a short machine word."""
-
-    reason = "invalid"
-
-
-class EmptyBody(NormalizeError):
-    reason = "empty"
-
-
-class NotHtml(NormalizeError):
-    reason = "not_html"
-
-
-class TooLarge(NormalizeError):
-    reason = "too_large"
-
-
-class Undecodable(NormalizeError):
-    reason = "undecodable"
+FINGERPRINT_KEYS = ("title", "metadata", "targets", "paragraphs")
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+_MARKUP = re.compile(r"<\s*[A-Za-z!]")
+_WORDISH = re.compile(r"[^\W_]")
+_CLOSED = re.compile(r"(?i)</(?:body|html)\s*>")
+_TITLE_SPLIT = re.compile(r"\s*(?:_|--|——|\s[-|–]\s|\|)\s*")
+_ARTICLE_TITLE = etree.XPath("//meta[@name='ArticleTitle']/@content")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,33 +64,96 @@ class NormalizedPage:
     warnings: list[str] = field(default_factory=list)
 
 
-FINGERPRINT_KEYS = ("title", "metadata", "targets", "paragraphs")
-
-
 def fingerprint(snapshot: Mapping[str, Any]) -> str:
     content = {key: snapshot.get(key) for key in FINGERPRINT_KEYS}
     blob = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+def prepare(texts: list[str]) -> list[str]:
+    """Raw page strings -> repaired, cleaned, simplified strings, each rule run once over all."""
+    if not texts:
+        return []
+    joined = repair_lines([" ".join(t.split("\n")).strip() for t in texts])
+    return to_simplified_all(clean_lines(joined))
+
+
+def _parse(text: str) -> HtmlElement:
+    text = _XML_DECL.sub("", text, count=1)
+    if not _MARKUP.search(text[:65536]):
+        raise NotHtml("no HTML markup")
+    try:
+        return lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError) as exc:
+        raise NotHtml(f"unparseable HTML: {exc}") from exc
+
+
+def _title(root: HtmlElement, fields: Mapping[str, str]) -> str:
+    candidates: list[str] = [str(t) for t in _ARTICLE_TITLE(root)]
+    page_title = root.findtext(".//title") or ""
+    squeezed = clean(page_title)
+    # The article heading is the one the <title> starts with (site names come after it).
+    headings = [clean(h.text_content()) for h in root.iter("h1", "h2", "h3")]
+    leading = [h for h in headings if h and squeezed.startswith(h)]
+    if leading:
+        candidates.append(max(leading, key=len))
+    first = _TITLE_SPLIT.split(page_title.strip(), maxsplit=1)[0] if page_title.strip() else ""
+    candidates.append(first)
+    raw = next((c for c in candidates if c.strip()), "")
+    if not raw:
+        return fields.get("title", "")
+    return prepare([raw])[0]
+
+
 def normalize(
     body: bytes, url: str | None = None, headers: Mapping[str, str] | None = None
 ) -> NormalizedPage:
-    if not body.strip():
+    """Normalise one fetched page; raises a NormalizeError subclass for what is not a page."""
+    if not body or not body.strip():
         raise EmptyBody("empty body")
     if len(body) > MAX_BODY_BYTES:
         raise TooLarge(f"body of {len(body)} bytes exceeds {MAX_BODY_BYTES}")
-    if body.startswith((b"%PDF", b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
-        raise NotHtml("binary document")
-    text = body.decode("utf-8", errors="replace")
-    root = lxml.html.fromstring(text)
-    title = (root.findtext(".//title") or "").strip()
-    paragraphs = [" ".join(p.text_content().split()) for p in root.iter("p")]
+    check_html(body, headers)
+    decoded = decode(body, headers)
+    warnings = list(decoded.warnings)
+    root = _parse(decoded.text)
+
+    truncated = _CLOSED.search(decoded.text[-4096:]) is None
+    if truncated:
+        warnings.append("truncated: no closing </body> or </html>")
+    container = chrome.known_container(root)
+    block = metadata.find_block(root, container)
+    if container is None:
+        # Text density on a cut-off page would promote whatever came first (a metadata
+        # cell, a menu) to the body: better no document than an invented one.
+        container = None if truncated else chrome.densest(root, exclude=block)
+        if container is None:
+            raise NoContent("no body text")
+        warnings.append("body found by text density")
+    lines = [line for line in prepare(chrome.raw_lines(container)) if line]
+    paragraphs = chrome.drop_repeats(line for line in lines if not chrome.is_chrome_line(line))
+    if not any(_WORDISH.search(p) for p in paragraphs):
+        raise NoContent("no body text")
+
+    fields = metadata.to_fields(metadata.pairs(block, prepare)) if block is not None else {}
+    damaged = [i for i, p in enumerate(paragraphs) if is_damaged(p)]
+    if damaged:
+        warnings.append(f"{len(damaged)} damaged paragraphs kept as captured")
+    try:
+        targets = extract_targets(paragraphs)
+    except Exception as exc:  # a target bug must not lose the whole document
+        log.exception("target extraction failed for %s", url)
+        warnings.append(f"target extraction failed: {exc!r}")
+        targets = {}
+
     snapshot: dict[str, Any] = {
-        "title": title,
-        "metadata": {},
-        "targets": {},
-        "paragraphs": [p for p in paragraphs if p],
+        "title": _title(root, fields),
+        "metadata": fields,
+        "targets": targets,
+        "paragraphs": paragraphs,
+        "damaged": damaged,
         "normalizer": NORMALIZER_VERSION,
     }
-    return NormalizedPage(snapshot=snapshot, fingerprint=fingerprint(snapshot), charset="utf-8")
+    return NormalizedPage(
+        snapshot=snapshot, fingerprint=fingerprint(snapshot), charset=decoded.charset, warnings=warnings
+    )

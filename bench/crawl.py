@@ -1,0 +1,119 @@
+"""Crawler throughput: a local portal of N ~45 KB detail pages, politeness off, end to end and recrawl.
+
+Usage: ``python bench/crawl.py [--pages 2000] [--repeat 3]``
+
+Per repetition, on a fresh SQLite database: (1) the fetch layer alone (Scrapy + spider, no
+recording), (2) the first crawl end to end (fetch + normalise + record, ``python -m crawler``),
+(3) the unchanged recrawl (conditional requests). Pages/s count detail pages over the wall time
+of the crawl process, start-up included; peak RSS is the crawl process's maximum resident set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from portal import PortalServer  # noqa: E402
+
+SOURCE = """
+[[source]]
+name = "bulk"
+start_urls = ["{url}/bulk/list.html"]
+allowed_hosts = ["127.0.0.1"]
+allow_private_addresses = true
+obey_robots = false
+download_delay = 0
+concurrency = 16
+max_pages = 1000
+"""
+
+FETCH_ONLY = """
+import sys
+from crawler.run import run_crawl
+from tracker.config import load_config
+
+class Done:
+    outcome = "new_content"
+    version_id = None
+    changes = []
+
+result = run_crawl(load_config(sys.argv[1]), "bulk", recorder=lambda page: Done())
+print(result.counts["pages"])
+"""
+
+
+def run(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """(seconds, peak RSS MiB, stdout) of one child process."""
+    start = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    proc = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    if proc.returncode not in (0, 4):
+        raise SystemExit(f"{command} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # ru_maxrss of children is the largest child so far: only meaningful when it grew.
+    return seconds, max(peak, before) / 1024, proc.stdout
+
+
+def summary(stdout: str) -> dict[str, int]:
+    return json.loads(stdout.strip().splitlines()[-1])["counts"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    results: dict[str, list[float]] = {k: [] for k in ("fetch", "first", "recrawl", "share304", "rss")}
+    with PortalServer(bulk_pages=args.pages) as portal, tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "bench.toml"
+        config.write_text(SOURCE.format(url=portal.url), encoding="utf-8")
+        size = len(portal.resource("/bulk/doc/2024/01/01/1.shtml").body)  # type: ignore[union-attr]
+        print(f"{args.pages} detail pages of {size / 1024:.0f} KB, {args.pages // 20} list pages")
+        for i in range(args.repeat):
+            env = dict(
+                os.environ, GOVWATCH_DATABASE_URL=f"sqlite:///{tmp}/bench-{i}.db", PYTHONPATH=str(REPO)
+            )
+            seconds, _, out = run([sys.executable, "-c", FETCH_ONLY, str(config)], env)
+            results["fetch"].append(int(out.strip().splitlines()[-1]) / seconds)
+            crawl = [sys.executable, "-m", "crawler", "bulk", "--config", str(config), "--progress", "json"]
+            seconds, rss, out = run(crawl, env)
+            first = summary(out)
+            results["first"].append(first["pages"] / seconds)
+            results["rss"].append(rss)
+            seconds, _, out = run(crawl, env)
+            again = summary(out)
+            results["recrawl"].append(again["pages"] / seconds)
+            results["share304"].append(again["not_modified"] / max(again["pages"], 1))
+            print(
+                f"run {i + 1}: fetch only {results['fetch'][-1]:.0f} p/s, end to end {results['first'][-1]:.0f} p/s "
+                f"({first['new_versions']} versions), recrawl {results['recrawl'][-1]:.0f} p/s "
+                f"({again['not_modified']}/{again['pages']} 304, {again['new_versions']} versions)"
+            )
+    med = {k: statistics.median(v) for k, v in results.items()}
+    print()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"fetch layer alone (Scrapy + spider):  {med['fetch']:.0f} pages/s (median of {args.repeat})")
+    print(
+        f"end to end (fetch+normalise+record):  {med['first']:.0f} pages/s, {med['first'] / med['fetch']:.0%} of fetch"
+    )
+    print(f"peak RSS of the crawl process:        {med['rss']:.0f} MiB")
+    print(
+        f"unchanged recrawl:                    {med['recrawl']:.0f} pages/s, {med['share304']:.0%} answered 304"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,264 @@
+"""Version-store benchmark: record throughput, bytes per unchanged refetch, query latency at scale.
+
+    python bench/store.py                      # SQLite file in a temporary directory
+    python bench/store.py --database-url postgresql+psycopg://postgres@127.0.0.1:5433/bench
+    python bench/store.py --docs 10000         # a smaller synthetic store for a quick look
+
+1. record throughput: the seed page recorded as N new documents (normalise + version + event,
+   one transaction each, as the crawler does), then the same N pages again (unchanged).
+2. bytes added to the database per unchanged refetch (SQLite: file size after a checkpoint;
+   PostgreSQL: pg_database_size).
+3. query latency over a synthetic store of ``--docs`` documents x ``--versions`` versions with
+   one change event per version: ``history`` of a random URL and four ``changes`` queries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import Engine, insert, text  # noqa: E402
+from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
+
+from tracker.db import make_engine, session_scope, upgrade  # noqa: E402
+from tracker.models import Change, Document, Source, Version  # noqa: E402
+from tracker.page import PageSnapshot  # noqa: E402
+from tracker.query import changes, history  # noqa: E402
+from tracker.record import record  # noqa: E402
+
+PAGE = ROOT / "portal" / "pages" / "wuxi-2024-priorities.html"
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def db_bytes(engine: Engine) -> int:
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            pages = conn.exec_driver_sql("PRAGMA page_count").scalar() or 0
+            size = conn.exec_driver_sql("PRAGMA page_size").scalar() or 0
+            return int(pages) * int(size)
+        return int(conn.execute(text("SELECT pg_database_size(current_database())")).scalar() or 0)
+
+
+def bench_record(factory: sessionmaker[Session], engine: Engine, pages: int) -> dict[str, float]:
+    body = PAGE.read_bytes()
+
+    def page(i: int, minute: int) -> PageSnapshot:
+        return PageSnapshot(
+            source="bench",
+            url=f"http://127.0.0.1/art/2024/3/1/art_1_{i}.html",
+            status=200,
+            body=body.replace(b"<span id=\"views\">1287</span>", b"<span id=\"views\">%d</span>" % (i + minute)),
+            headers={"content-type": "text/html; charset=utf-8", "etag": f'"{i}-{minute}"'},
+            fetched_at=T0 + timedelta(minutes=minute),
+        )
+
+    def run(minute: int) -> float:
+        start = time.perf_counter()
+        for i in range(pages):
+            with session_scope(factory) as session:
+                record(session, page(i, minute))
+        return pages / (time.perf_counter() - start)
+
+    new_rate = run(0)
+    before = db_bytes(engine)
+    unchanged_rate = run(1)
+    grown = db_bytes(engine) - before
+    return {
+        "new_pages_per_s": new_rate,
+        "unchanged_pages_per_s": unchanged_rate,
+        "bytes_per_unchanged_refetch": grown / pages,
+    }
+
+
+def populate(engine: Engine, docs: int, versions: int, batch: int = 20_000) -> None:
+    """Synthetic store: small but realistic snapshots, one change event per version."""
+    rng = random.Random(7)
+    sources = [f"source-{i}" for i in range(20)]
+    with engine.begin() as conn:
+        conn.execute(insert(Source), [{"id": i + 1, "name": n, "created_at": T0} for i, n in enumerate(sources)])
+    doc_rows: list[dict[str, Any]] = []
+    version_rows: list[dict[str, Any]] = []
+    change_rows: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        with engine.begin() as conn:
+            if doc_rows:
+                conn.execute(insert(Document), doc_rows)
+            if version_rows:
+                conn.execute(insert(Version), version_rows)
+            if change_rows:
+                conn.execute(insert(Change), change_rows)
+        doc_rows.clear()
+        version_rows.clear()
+        change_rows.clear()
+
+    version_id = 0
+    change_id = 0
+    for doc_id in range(1, docs + 1):
+        source_id = doc_id % len(sources) + 1
+        seen = T0 + timedelta(minutes=doc_id % 50_000)
+        doc_rows.append(
+            {
+                "id": doc_id,
+                "source_id": source_id,
+                "url": f"http://www.example.gov.cn/art/2024/{doc_id % 12 + 1}/1/art_{doc_id}.html",
+                "kind": "page",
+                "status": "active",
+                "title": f"文件{doc_id}",
+                "first_seen_at": seen,
+                "last_seen_at": seen,
+                "latest_version_id": None,
+            }
+        )
+        for seq in range(1, versions + 1):
+            version_id += 1
+            change_id += 1
+            at = seen + timedelta(days=seq * 7, minutes=rng.randrange(1440))
+            value = 5 + seq * 0.5
+            target = {
+                "indicator": "地区生产总值",
+                "value": value,
+                "value_max": None,
+                "unit": "%",
+                "qualifier": "左右",
+                "comparator": "增长",
+                "text": f"地区生产总值增长{value}%左右",
+                "section": "主要预期目标",
+            }
+            version_rows.append(
+                {
+                    "id": version_id,
+                    "document_id": doc_id,
+                    "seq": seq,
+                    "created_at": at,
+                    "fingerprint": f"{version_id:064x}",
+                    "normalizer": "bench",
+                    "snapshot": {
+                        "title": f"文件{doc_id}",
+                        "metadata": {"validity": "有效"},
+                        "targets": {"主要预期目标/地区生产总值[%]": target},
+                        "paragraphs": [f"主要预期目标:{target['text']}。"],
+                        "normalizer": "bench",
+                    },
+                    "blob_sha256": None,
+                    "fetch_id": None,
+                }
+            )
+            first = seq == 1
+            change_rows.append(
+                {
+                    "id": change_id,
+                    "source_id": source_id,
+                    "document_id": doc_id,
+                    "kind": "document_added" if first else "target_changed",
+                    "detected_at": at,
+                    "old_version_id": None if first else version_id - 1,
+                    "new_version_id": version_id,
+                    "details": {"title": f"文件{doc_id}"}
+                    if first
+                    else {"key": "主要预期目标/地区生产总值[%]", "indicator": "地区生产总值", "new": target},
+                }
+            )
+        if len(version_rows) >= batch:
+            flush()
+    flush()
+    with engine.begin() as conn:
+        conn.execute(text(f"UPDATE documents SET latest_version_id = id * {versions}"))
+        if engine.dialect.name == "postgresql":
+            for table in ("sources", "documents", "versions", "changes"):
+                conn.execute(text(f"SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))"))
+            conn.execute(text("ANALYZE"))
+        else:
+            conn.exec_driver_sql("ANALYZE")
+
+
+def latency(factory: sessionmaker[Session], fn: Callable[[Session], object], rounds: int) -> tuple[float, float]:
+    samples = []
+    with factory() as session:
+        fn(session)  # warm the cache and the statement compiler
+        for _ in range(rounds):
+            start = time.perf_counter()
+            fn(session)
+            samples.append((time.perf_counter() - start) * 1000)
+            session.rollback()
+    samples.sort()
+    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+
+
+def bench_queries(factory: sessionmaker[Session], docs: int, rounds: int) -> dict[str, tuple[float, float]]:
+    rng = random.Random(11)
+    last = T0 + timedelta(minutes=50_000, days=7 * 11)
+
+    def url() -> str:
+        doc_id = rng.randrange(1, docs + 1)
+        return f"http://www.example.gov.cn/art/2024/{doc_id % 12 + 1}/1/art_{doc_id}.html"
+
+    return {
+        "history(URL)": latency(factory, lambda s: history(s, url()), rounds),
+        "history(id)": latency(factory, lambda s: history(s, rng.randrange(1, docs + 1)), rounds),
+        "changes(limit=100)": latency(factory, lambda s: changes(s, limit=100), rounds),
+        "changes(source, kind, limit=100)": latency(
+            factory, lambda s: changes(s, source="source-3", kinds=["target_changed"], limit=100), rounds
+        ),
+        "changes(since=last 7 days, limit=100)": latency(
+            factory, lambda s: changes(s, since=last - timedelta(days=7), limit=100), rounds
+        ),
+        "changes(url)": latency(factory, lambda s: changes(s, url=url()), rounds),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", help="an empty database (default: a temporary SQLite file)")
+    parser.add_argument("--pages", type=int, default=500, help="pages for the record benchmark")
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--versions", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=200)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="govwatch-bench-") as tmp:
+        record_url = args.database_url or f"sqlite:///{tmp}/record.db"
+        query_url = args.database_url or f"sqlite:///{tmp}/query.db"
+        engine = make_engine(record_url)
+        upgrade(engine)
+        factory = sessionmaker(engine, expire_on_commit=False)
+        print(f"backend: {engine.dialect.name}")
+        for name, value in bench_record(factory, engine, args.pages).items():
+            print(f"record  {name:34s} {value:10.1f}")
+        if args.database_url:  # one database: clear the record benchmark's rows first
+            with engine.begin() as conn:
+                conn.execute(text("DELETE FROM changes"))
+                conn.execute(text("UPDATE documents SET latest_version_id = NULL"))
+                conn.execute(text("DELETE FROM versions"))
+                conn.execute(text("DELETE FROM fetches"))
+                conn.execute(text("DELETE FROM documents"))
+                conn.execute(text("DELETE FROM sources"))
+                conn.execute(text("DELETE FROM blobs"))
+        engine.dispose()
+        engine = make_engine(query_url)
+        upgrade(engine)
+        start = time.perf_counter()
+        populate(engine, args.docs, args.versions)
+        print(
+            f"populate {args.docs} documents x {args.versions} versions: {time.perf_counter() - start:.0f} s, "
+            f"{db_bytes(engine) / 1e6:.0f} MB"
+        )
+        factory = sessionmaker(engine, expire_on_commit=False)
+        for name, (p50, p95) in bench_queries(factory, args.docs, args.rounds).items():
+            print(f"query   {name:40s} p50 {p50:7.2f} ms   p95 {p95:7.2f} ms")
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

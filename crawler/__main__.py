@@ -1,0 +1,64 @@
+"""``python -m crawler SOURCE``: crawl one source now, in this process, and record the run.
+
+Exit codes: 0 ok, 4 partial (some fetches failed), 1 failed entirely, 2 bad configuration
+or unknown source, 130 interrupted by SIGINT/SIGTERM (the run is recorded ``interrupted``).
+``--progress json`` prints one JSON object per line on stdout: ``{"event": "progress", ...}``
+while crawling and ``{"event": "summary", "run_id", "source", "outcome", "counts"}`` at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from tracker.config import ConfigError, load_config
+
+EXIT_CODES = {"ok": 0, "partial": 4, "failed": 1, "interrupted": 130}
+EXIT_CONFIG = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crawler", description=__doc__.split("\n")[0])
+    parser.add_argument("source", help="name of the [[source]] to crawl")
+    parser.add_argument("--config", help="sources file (default: GOVWATCH_CONFIG or ./govwatch.toml)")
+    parser.add_argument(
+        "--run-id", type=int, help="fill this existing crawl_runs row instead of creating one"
+    )
+    parser.add_argument("--trigger", default="manual", choices=("manual", "schedule", "catchup", "demo"))
+    parser.add_argument("--progress", default="none", choices=("json", "bar", "none"))
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="Scrapy log level INFO (-vv DEBUG)"
+    )
+    args = parser.parse_args(argv)
+
+    level = ("WARNING", "INFO", "DEBUG")[min(args.verbose, 2)]
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        config = load_config(args.config)
+        config.source(args.source)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        if args.progress == "json":
+            print(json.dumps({"event": "error", "source": args.source, "error": str(exc)}), flush=True)
+        return EXIT_CONFIG
+
+    from crawler.progress import Progress
+    from crawler.run import run_crawl
+
+    result = run_crawl(
+        config,
+        args.source,
+        run_id=args.run_id,
+        trigger=args.trigger,
+        progress=Progress(args.progress),
+        log_level=level,
+    )
+    return EXIT_CODES.get(result.outcome, 1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

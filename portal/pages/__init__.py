@@ -1,0 +1,1 @@
+"""Seed-based HTML pages served by the demo portal (package data)."""

@@ -1,0 +1,131 @@
+"""Metadata layouts and chrome removal, on small pages shaped like the portals' markup."""
+
+from __future__ import annotations
+
+import pytest
+
+from tracker.normalize import normalize
+
+BODY = "<div id='zoom'><p>今年全市地区生产总值增长5.5%左右。</p><p>(一)聚力稳定经济运行。</p></div>"
+
+
+def page(block: str, body: str = BODY, title: str = "2024年政府工作重点_无锡市") -> bytes:
+    return (
+        f"<html><head><meta charset='utf-8'><title>{title}</title></head><body>"
+        f"<div class='location'>当前位置:首页 / 信息公开</div>{block}{body}"
+        "<div class='footer'>苏ICP备09024546号 公安备案号:32021102000707</div></body></html>"
+    ).encode()
+
+
+def fields(block: str) -> dict[str, str]:
+    return normalize(page(block)).snapshot["metadata"]
+
+
+def test_label_value_table_cells() -> None:
+    block = (
+        "<table><tr><td>信息索引号</td><td>014006446/2024-00026</td><td>发文日期</td><td>2024年3月1日</td></tr>"
+        "<tr><td>文件编号</td><td></td><td>发布机构</td><td>无锡市发展和改革委员会</td></tr>"
+        "<tr><td>公开程序</td><td>部门编制</td><td>文件下载</td><td><a href='/a.pdf'>a.pdf</a></td></tr>"
+        "</table>"
+    )
+    assert fields(block) == {
+        "index_no": "014006446/2024-00026",
+        "issued_date": "2024-03-01",
+        "doc_number": "",
+        "publisher": "无锡市发展和改革委员会",
+        "公开程序": "部门编制",
+    }
+
+
+def test_pipe_rows_with_placeholders_and_traditional_labels() -> None:
+    block = (
+        "<div class='xxgk'><p>信息索引號 | 014006438/2021-00796 | 生成日期 | 2021-02-18 |</p>"
+        "<p>文件編號 | — — | 發布機構 | 無錫市發展和改革委員會 | ||</p><p>效力狀況 | 有效 |</p></div>"
+    )
+    assert fields(block) == {
+        "index_no": "014006438/2021-00796",
+        "issued_date": "2021-02-18",
+        "doc_number": "",
+        "publisher": "无锡市发展和改革委员会",
+        "validity": "有效",
+    }
+
+
+def test_label_colon_value_rows_with_spaced_labels() -> None:
+    block = (
+        "<ul><li>索 引 號:014109429/2021-00086 |</li><li>|</li><li>文件編號: |</li>"
+        "<li>發布機構:常州市人民政府 |</li><li>公开日期:2021/1/25 |</li><li>廢止日期:有效 |</li>"
+        "<li>备注:无 |</li></ul>"
+    )
+    assert fields(block) == {
+        "index_no": "014109429/2021-00086",
+        "doc_number": "",
+        "publisher": "常州市人民政府",
+        "published_date": "2021-01-25",
+        "validity": "有效",
+        "备注": "",
+    }
+
+
+def test_repeal_date_that_is_a_date() -> None:
+    block = "<ul><li>索引号:1/2020-1</li><li>发布机构:某市人民政府</li><li>废止日期:2023年12月31日</li></ul>"
+    assert fields(block)["repeal_date"] == "2023-12-31"
+
+
+def test_alternating_label_and_value_lines() -> None:
+    block = (
+        "<div class='info'>信息索引号<br>014006446/2024-00026<br>发文日期<br>2024-03-01<br>文件编号<br>"
+        "公开时限<br>长期公开<br>发布机构<br>无锡市发展和改革委员会<br>关键词<br>规划,经济</div>"
+    )
+    assert fields(block) == {
+        "index_no": "014006446/2024-00026",
+        "issued_date": "2024-03-01",
+        "doc_number": "",
+        "disclosure_term": "长期公开",
+        "publisher": "无锡市发展和改革委员会",
+        "keywords": "规划,经济",
+    }
+
+
+def test_no_block_no_metadata() -> None:
+    assert fields("<div class='info'>发布时间:2024-03-01 浏览次数:<span id='views'>12</span></div>") == {}
+
+
+@pytest.mark.parametrize(
+    "container",
+    [
+        "<div id='Zoom'>{}</div>",
+        "<div id='UCAP-CONTENT'>{}</div>",
+        "<div class='TRS_Editor'>{}</div>",
+        "<div class='view TRS_UEDITOR trs_paper_default'>{}</div>",
+        "<div class='trs_editor_view'>{}</div>",
+        "<div class='article-con'>{}</div>",
+        "<div class='wrap'><div class='content-box'>{}</div></div>",  # text density
+    ],
+)
+def test_body_container_of_each_platform(container: str) -> None:
+    inner = "<p>今年全市地区生产总值增长5.5%左右。</p><p>城镇新增就业13万人。</p>"
+    chrome = (
+        "<div class='nav'><a href='/?token=ab12'>首页</a><a href='/x'>政务公开</a></div>"
+        "<div class='sidebar'><ul class='related'><li><a href='/y'>2023年政府工作重点</a></li></ul></div>"
+    )
+    result = normalize(page("", body=chrome + container.format(inner)))
+    assert result.snapshot["paragraphs"] == ["今年全市地区生产总值增长5.5%左右。", "城镇新增就业13万人。"]
+
+
+def test_chrome_inside_the_body_container_is_dropped() -> None:
+    body = (
+        "<div id='zoom'><p>发布时间:2024-03-01 15:55 浏览次数:<span>381</span> 【字号:大 中 小】</p>"
+        "<p>  今年全市地区生产总值增长5.5%左右,城镇新增就业13万人。&nbsp;</p><p>2026-11-21 09:30:00</p>"
+        "<div class='share'>分享到:微信 微博</div><p>【打印本页】 【关闭窗口】</p>"
+        "<p>扫一扫在手机打开当前页</p><script>var hits=381;</script>"
+        "<p>今年全市地区生产总值增长5.5%左右,城镇新增就业13万人。</p></div>"
+    )
+    assert normalize(page("", body=body)).snapshot["paragraphs"] == [
+        "今年全市地区生产总值增长5.5%左右,城镇新增就业13万人。"
+    ]
+
+
+def test_title_is_the_article_heading_not_the_site_name() -> None:
+    body = "<h2>无锡市发展和改革委员会</h2><h1>2024年政府工作重点</h1>" + BODY
+    assert normalize(page("", body=body)).snapshot["title"] == "2024年政府工作重点"

@@ -1,0 +1,120 @@
+"""Properties: request noise never changes a fingerprint; a revised target changes exactly that target."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import opencc
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from tests.tracker.normalize.pages import PAGE_NAMES, page, with_noise
+from tracker.normalize import normalize
+
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+clocks = st.datetimes().map(lambda d: d.strftime("%Y-%m-%d %H:%M:%S"))
+tokens = st.text(alphabet="0123456789abcdef", min_size=8, max_size=32)
+spaces = st.lists(
+    st.sampled_from([" ", "\n", "\t", "&nbsp;", "\r\n", "  ", "\u3000"]), min_size=1, max_size=4
+).map("".join)
+
+
+@cache
+def baseline(name: str) -> str:
+    return normalize(page(name)).fingerprint
+
+
+@SETTINGS
+@given(
+    name=st.sampled_from(PAGE_NAMES),
+    views=st.integers(min_value=0, max_value=10**9),
+    clock=clocks,
+    token=tokens,
+)
+def test_counters_clocks_and_tokens_never_change_the_fingerprint(
+    name: str, views: int, clock: str, token: str
+) -> None:
+    assert normalize(with_noise(page(name), views, clock, token)).fingerprint == baseline(name)
+
+
+@SETTINGS
+@given(name=st.sampled_from(PAGE_NAMES), data=st.data())
+def test_whitespace_between_and_inside_tags_never_changes_the_fingerprint(
+    name: str, data: st.DataObject
+) -> None:
+    body = page(name)
+    codec = "gb18030" if name.startswith("changzhou") else "utf-8"
+    text = body.decode(codec)
+    # Layout whitespace goes where templates put it: around tags and at paragraph starts.
+    spots = [m.end() for m in re.finditer(r"<p[^>]*>|</p>|</div>|</li>|</td>|<br>", text)]
+    chosen = data.draw(st.lists(st.sampled_from(spots), min_size=1, max_size=12, unique=True))
+    for spot in sorted(chosen, reverse=True):
+        text = text[:spot] + data.draw(spaces) + text[spot:]
+    assert normalize(text.encode(codec)).fingerprint == baseline(name)
+
+
+@cache
+def _s2t() -> opencc.OpenCC:
+    return opencc.OpenCC("s2t")
+
+
+@SETTINGS
+@given(name=st.sampled_from(["wuxi-2024-priorities.html", "zhonglou-2024-report.html"]), data=st.data())
+def test_traditional_rendering_of_any_paragraphs_never_changes_the_fingerprint(
+    name: str, data: st.DataObject
+) -> None:
+    text = page(name).decode("utf-8")
+    paragraphs = list(re.finditer(r"(<p[^>]*>)([^<]+)(</p>)", text))
+    chosen = data.draw(
+        st.lists(st.sampled_from(paragraphs), min_size=1, max_size=8, unique_by=lambda m: m.start())
+    )
+    for match in sorted(chosen, key=lambda m: -m.start()):
+        converted = _s2t().convert(match.group(2))
+        text = text[: match.start(2)] + converted + text[match.end(2) :]
+    assert normalize(text.encode("utf-8")).fingerprint == baseline(name)
+
+
+def test_whole_page_traditional_switch_is_the_same_fingerprint() -> None:
+    assert baseline("wuxi-2021-plan.tc.html") == baseline("wuxi-2021-plan.html")
+
+
+@cache
+def revisable_targets(name: str) -> list[tuple[str, str, str]]:
+    """(key, text, number as written) of targets whose text and number occur once in the page."""
+    html = page(name).decode("utf-8")
+    targets = normalize(page(name)).snapshot["targets"]
+    found = []
+    for key, target in targets.items():
+        if target["value"] is None or html.count(target["text"]) != 1:
+            continue
+        # A number shared by several targets (`A、B各1家`) revises all of them, rightly.
+        if any(
+            o["text"] in target["text"] or target["text"] in o["text"] for k, o in targets.items() if k != key
+        ):
+            continue
+        numbers = re.findall(r"\d+(?:\.\d+)?", target["text"])
+        if len(numbers) == 1 and float(numbers[0]) == float(target["value"]):
+            found.append((key, target["text"], numbers[0]))
+    return found
+
+
+@SETTINGS
+@given(
+    name=st.sampled_from(["wuxi-2024-priorities.html", "zhonglou-2024-report.html"]),
+    pick=st.integers(min_value=0),
+    new=st.integers(min_value=1, max_value=99999),
+)
+def test_revising_one_target_changes_exactly_that_target(name: str, pick: int, new: int) -> None:
+    candidates = revisable_targets(name)
+    assert candidates, "the seed pages carry revisable targets"
+    key, text, number = candidates[pick % len(candidates)]
+    assume(float(new) != float(number))
+    html = page(name).decode("utf-8")
+    revised_text = text.replace(number, str(new), 1)
+    before = normalize(page(name)).snapshot["targets"]
+    after = normalize(html.replace(text, revised_text).encode("utf-8")).snapshot["targets"]
+    assert after.keys() == before.keys()
+    changed = {k for k in before if before[k] != after[k]}
+    assert changed == {key}
+    assert after[key]["value"] == new

@@ -1,0 +1,256 @@
+"""Recording fetches: one transaction per page, a version only for new content, typed events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.tracker.pages import PARAGRAPHS, URL, html_page, portal_page, snap
+from tracker.db import session_scope
+from tracker.models import Blob, Change, Delivery, Document, Fetch, FetchOutcome, Source, Version
+from tracker.page import PageSnapshot
+from tracker.record import RecordResult, record
+from tracker.store import known_urls, validators
+
+TABLES = (Source, Document, Fetch, Blob, Version, Change, Delivery)
+
+
+def counts(factory: sessionmaker[Session]) -> dict[str, int]:
+    with factory() as session:
+        return {m.__tablename__: session.scalar(select(func.count()).select_from(m)) or 0 for m in TABLES}
+
+
+def rec(factory: sessionmaker[Session], page: PageSnapshot, **kwargs: Any) -> RecordResult:
+    with session_scope(factory) as session:
+        return record(session, page, **kwargs)
+
+
+def kinds(factory: sessionmaker[Session]) -> list[str]:
+    with factory() as session:
+        return list(session.scalars(select(Change.kind).order_by(Change.id)))
+
+
+def test_first_fetch_adds_document_version_and_event(session_factory: sessionmaker[Session]) -> None:
+    result = rec(session_factory, snap(portal_page(), headers={"etag": '"v1"'}))
+    assert result.outcome is FetchOutcome.NEW_CONTENT
+    assert result.version_id is not None and result.document_id is not None
+    assert result.change_kinds == ["document_added"]
+    assert counts(session_factory) == {
+        "sources": 1,
+        "documents": 1,
+        "fetches": 1,
+        "blobs": 1,
+        "versions": 1,
+        "changes": 1,
+        "deliveries": 0,
+    }
+    with session_factory() as session:
+        doc = session.get(Document, result.document_id)
+        assert doc is not None and doc.latest_version_id == result.version_id and doc.status == "active"
+        assert doc.title
+        version = session.get(Version, result.version_id)
+        assert version is not None and version.seq == 1 and version.snapshot["paragraphs"]
+
+
+def test_unchanged_refetch_adds_exactly_one_fetch_row(session_factory: sessionmaker[Session]) -> None:
+    rec(session_factory, snap(portal_page(views=1)))
+    before = counts(session_factory)
+    # Same document, a different view counter: the normaliser ignores it.
+    result = rec(session_factory, snap(portal_page(views=2), minutes=60))
+    assert result.outcome is FetchOutcome.UNCHANGED
+    assert result.version_id is None and result.changes == []
+    after = counts(session_factory)
+    assert after == {**before, "fetches": before["fetches"] + 1}
+
+
+def test_body_edit_is_a_new_version_with_a_content_event(session_factory: sessionmaker[Session]) -> None:
+    first = rec(session_factory, snap(html_page()))
+    edited = [*PARAGRAPHS[:3], "全面落实市委市政府决策部署,统筹推进各项工作。"]
+    second = rec(session_factory, snap(html_page(edited), minutes=5))
+    assert second.outcome is FetchOutcome.NEW_CONTENT
+    assert second.change_kinds == ["content_changed"]
+    assert second.document_id == first.document_id
+    with session_factory() as session:
+        change = session.get(Change, second.changes[0])
+        assert change is not None
+        assert change.old_version_id == first.version_id and change.new_version_id == second.version_id
+        assert change.details["edited"] == 1 and change.details["added"] == 0
+        assert "市政府" in change.details["excerpts"][0]["new"]
+        versions = session.scalars(select(Version.seq).where(Version.document_id == first.document_id)).all()
+        assert sorted(versions) == [1, 2]
+
+
+def test_not_modified_keeps_validators(session_factory: sessionmaker[Session]) -> None:
+    headers = {"etag": '"abc"', "last-modified": "Tue, 20 Feb 2024 08:00:00 GMT"}
+    rec(session_factory, snap(html_page(), headers=headers))
+    result = rec(session_factory, snap(status=304, minutes=10))
+    assert result.outcome is FetchOutcome.NOT_MODIFIED and result.changes == []
+    with session_factory() as session:
+        assert validators(session, "wuxi-fgw") == {URL: ('"abc"', "Tue, 20 Feb 2024 08:00:00 GMT")}
+        assert known_urls(session, "wuxi-fgw") == {URL}
+        assert validators(session, "no-such-source") == {}
+
+
+def test_validators_follow_the_latest_200(session_factory: sessionmaker[Session]) -> None:
+    rec(session_factory, snap(html_page(), headers={"etag": '"1"'}))
+    rec(session_factory, snap(html_page(PARAGRAPHS[:2]), minutes=1, headers={"etag": '"2"'}))
+    with session_factory() as session:
+        assert validators(session, "wuxi-fgw") == {URL: ('"2"', None)}
+
+
+@pytest.mark.parametrize(
+    ("status", "hint", "outcome"),
+    [
+        (503, None, FetchOutcome.TRANSIENT_ERROR),
+        (500, None, FetchOutcome.TRANSIENT_ERROR),
+        (None, "timeout", FetchOutcome.TRANSIENT_ERROR),
+        (200, "truncated", FetchOutcome.TRANSIENT_ERROR),
+        (412, None, FetchOutcome.BLOCKED),
+        (200, "blocked", FetchOutcome.BLOCKED),
+        (521, None, FetchOutcome.BLOCKED),
+        (200, "too_large", FetchOutcome.REJECTED),
+        (302, "offsite", FetchOutcome.REJECTED),
+    ],
+)
+def test_failures_never_remove_a_document(
+    session_factory: sessionmaker[Session], status: int | None, hint: str | None, outcome: FetchOutcome
+) -> None:
+    rec(session_factory, snap(html_page()))
+    before = counts(session_factory)
+    result = rec(
+        session_factory, snap(b"<html>challenge</html>", status=status, hint=hint, minutes=1, error="x")
+    )
+    assert result.outcome is outcome
+    assert result.changes == [] and result.version_id is None
+    assert counts(session_factory) == {**before, "fetches": before["fetches"] + 1}
+    with session_factory() as session:
+        doc = session.scalars(select(Document)).one()
+        assert doc.status == "active"
+        fetch = session.scalars(select(Fetch).order_by(Fetch.id.desc())).first()
+        assert fetch is not None and fetch.outcome == outcome and fetch.error == "x"
+
+
+def test_gone_then_back_is_removed_then_restored(session_factory: sessionmaker[Session]) -> None:
+    rec(session_factory, snap(html_page(), headers={"etag": '"e"'}))
+    gone = rec(session_factory, snap(b"not found", status=404, minutes=1))
+    assert gone.outcome is FetchOutcome.GONE and gone.change_kinds == ["document_removed"]
+    again = rec(session_factory, snap(b"not found", status=410, minutes=2))
+    assert again.outcome is FetchOutcome.GONE and again.changes == []
+    with session_factory() as session:
+        doc = session.scalars(select(Document)).one()
+        assert doc.status == "removed"
+        # A removed page is refetched in full, never answered from a stale validator.
+        assert validators(session, "wuxi-fgw") == {}
+    back = rec(session_factory, snap(html_page(), minutes=3))
+    assert back.outcome is FetchOutcome.UNCHANGED and back.change_kinds == ["document_restored"]
+    assert kinds(session_factory) == ["document_added", "document_removed", "document_restored"]
+    with session_factory() as session:
+        assert session.scalars(select(Document.status)).one() == "active"
+        assert session.scalar(select(func.count()).select_from(Version)) == 1
+
+
+def test_gone_for_an_unknown_url_records_only_the_fetch(session_factory: sessionmaker[Session]) -> None:
+    result = rec(session_factory, snap(b"", status=404))
+    assert result.outcome is FetchOutcome.GONE and result.document_id is None
+    assert counts(session_factory)["fetches"] == 1 and counts(session_factory)["documents"] == 0
+
+
+def test_restored_with_new_content_reports_both(session_factory: sessionmaker[Session]) -> None:
+    rec(session_factory, snap(html_page()))
+    rec(session_factory, snap(status=404, minutes=1))
+    back = rec(session_factory, snap(html_page(PARAGRAPHS[:3]), minutes=2))
+    assert back.outcome is FetchOutcome.NEW_CONTENT
+    assert back.change_kinds == ["document_restored", "content_changed"]
+
+
+def test_attachment_is_tracked_by_hash(session_factory: sessionmaker[Session]) -> None:
+    url = "http://127.0.0.1/attach/2024/计划.pdf"
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF"
+    headers = {"content-type": "application/pdf"}
+    first = rec(session_factory, snap(pdf, url=url, headers=headers, is_attachment=True))
+    assert first.outcome is FetchOutcome.NOT_A_PAGE and first.change_kinds == ["document_added"]
+    same = rec(session_factory, snap(pdf, url=url, headers=headers, is_attachment=True, minutes=1))
+    assert same.outcome is FetchOutcome.UNCHANGED and same.changes == []
+    new = rec(
+        session_factory, snap(pdf + b"\n% rev 2", url=url, headers=headers, is_attachment=True, minutes=2)
+    )
+    assert new.outcome is FetchOutcome.NOT_A_PAGE and new.change_kinds == ["content_changed"]
+    with session_factory() as session:
+        change = session.get(Change, new.changes[0])
+        assert change is not None and change.details["attachment"] is True
+        assert change.details["old_sha256"] != change.details["new_sha256"]
+        doc = session.get(Document, new.document_id)
+        assert doc is not None and doc.kind == "attachment" and doc.title == "计划.pdf"
+
+
+def test_binary_body_without_the_attachment_flag_is_not_a_page(
+    session_factory: sessionmaker[Session],
+) -> None:
+    result = rec(session_factory, snap(b"%PDF-1.7 binary", url="http://127.0.0.1/a.pdf"))
+    assert result.outcome is FetchOutcome.NOT_A_PAGE
+
+
+def test_deliveries_follow_channel_routes(session_factory: sessionmaker[Session]) -> None:
+    routes: dict[str, frozenset[str] | None] = {"console": None, "mail": frozenset({"content_changed"})}
+    first = rec(session_factory, snap(html_page()), channels=routes)
+    second = rec(session_factory, snap(html_page(PARAGRAPHS[:3]), minutes=1), channels=routes)
+    with session_factory() as session:
+        rows = session.execute(select(Delivery.change_id, Delivery.channel, Delivery.status)).all()
+    assert sorted(rows) == sorted(
+        [
+            (first.changes[0], "console", "pending"),
+            (second.changes[0], "console", "pending"),
+            (second.changes[0], "mail", "pending"),
+        ]
+    )
+
+
+def test_flip_back_is_reported_as_a_revert(session_factory: sessionmaker[Session]) -> None:
+    rec(session_factory, snap(html_page()))
+    rec(session_factory, snap(html_page(PARAGRAPHS[:3]), minutes=1))
+    back = rec(session_factory, snap(html_page(), minutes=2))
+    assert back.change_kinds == ["content_changed"]
+    with session_factory() as session:
+        change = session.get(Change, back.changes[0])
+        version = session.get(Version, back.version_id)
+    assert change is not None and change.details["revert_of"] == 1
+    assert version is not None and version.seq == 3
+
+
+def test_crawl_run_id_reaches_fetches_and_changes(session_factory: sessionmaker[Session]) -> None:
+    from tracker.models import CrawlRun
+
+    with session_scope(session_factory) as session:
+        source = Source(name="wuxi-fgw")
+        session.add(source)
+        session.flush()
+        run = CrawlRun(source_id=source.id)
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    result = rec(session_factory, snap(html_page(), crawl_run_id=run_id))
+    with session_factory() as session:
+        assert session.scalars(select(Fetch.crawl_run_id)).one() == run_id
+        change = session.get(Change, result.changes[0])
+        assert change is not None and change.crawl_run_id == run_id
+
+
+def test_exception_mid_record_leaves_nothing(session_factory: sessionmaker[Session]) -> None:
+    rec(session_factory, snap(html_page()))
+    before = counts(session_factory)
+
+    def fail_on_change(session: Session, _ctx: Any, _instances: Any) -> None:
+        if any(isinstance(obj, Change) for obj in session.new):
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"), session_scope(session_factory) as session:
+        event.listen(session, "before_flush", fail_on_change)
+        record(session, snap(html_page(PARAGRAPHS[:2]), minutes=1))
+    assert counts(session_factory) == before
+    with session_factory() as session:
+        doc = session.scalars(select(Document)).one()
+        latest = session.get(Version, doc.latest_version_id)
+        assert latest is not None and latest.seq == 1

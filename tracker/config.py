@@ -1,0 +1,521 @@
+"""The sources file (``govwatch.toml``): parsing and validation of sources, channels and crawl settings.
+
+Layout::
+
+    [settings]                      # optional, crawl-wide defaults
+    contact = "mailto:ops@example.org"
+    download_delay = 1.0
+    concurrency = 2
+
+    [[source]]
+    name = "wuxi-dfgw"
+    start_urls = ["https://dfgw.wuxi.gov.cn/..."]
+    allowed_hosts = ["dfgw.wuxi.gov.cn"]
+    platform = "hanweb"             # generic | hanweb | trs
+    schedule = "every 6h"           # "every 30s|15m|6h|1d" or a 5-field cron "0 6 * * *"
+
+    [[channel]]
+    name = "ops-webhook"
+    type = "webhook"                # console | jsonl | webhook | email | apprise
+    url = "${GOVWATCH_WEBHOOK_URL}"
+
+Every mistake raises ``ConfigError`` naming the file, the source/channel and the field.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from tracker.settings import config_path
+
+PLATFORMS = ("generic", "hanweb", "trs")
+CHANNEL_TYPES = ("console", "jsonl", "webhook", "email", "apprise")
+CHANGE_KINDS = frozenset(
+    {
+        "target_changed",
+        "target_added",
+        "target_removed",
+        "metadata_changed",
+        "content_changed",
+        "document_added",
+        "document_removed",
+    }
+)
+# Shorthands users reach for in filters ("only target and metadata changes").
+KIND_GROUPS: dict[str, frozenset[str]] = {
+    "targets": frozenset({"target_changed", "target_added", "target_removed"}),
+    "metadata": frozenset({"metadata_changed"}),
+    "content": frozenset({"content_changed"}),
+    "documents": frozenset({"document_added", "document_removed"}),
+}
+
+DEFAULT_CONTACT = "https://github.com/govwatch/govwatch"
+DEFAULT_TIMEOUT_SECONDS = 3600
+DEFAULT_MAX_PAGES = 50
+DEFAULT_MAX_DEPTH = 3
+DEFAULT_DOWNLOAD_DELAY = 1.0
+DEFAULT_CONCURRENCY = 2
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
+_EVERY_RE = re.compile(r"^every\s+(\d+)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?|d|days?)$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_CRON_FIELD_RE = re.compile(r"^[\d*/,\-A-Za-z?]+$")
+_ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_HOST_RE = re.compile(
+    r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9\-]{1,63})*$"
+)
+
+
+class ConfigError(ValueError):
+    """The sources file is missing, unreadable or wrong; the message says where and what."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Crawl-wide defaults from ``[settings]``."""
+
+    contact: str = DEFAULT_CONTACT
+    user_agent: str | None = None
+    download_delay: float = DEFAULT_DOWNLOAD_DELAY
+    concurrency: int = DEFAULT_CONCURRENCY
+    obey_robots: bool = True
+    max_pages: int = DEFAULT_MAX_PAGES
+    max_depth: int = DEFAULT_MAX_DEPTH
+    timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
+
+    def user_agent_string(self, version: str = "0.1") -> str:
+        """The User-Agent sent to portals: names govwatch and how to reach whoever runs it."""
+        if self.user_agent:
+            return self.user_agent
+        return f"govwatch/{version} (+{self.contact}; disclosure-change monitor)"
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One portal column (or a few) to crawl; politeness fields are already resolved against defaults."""
+
+    name: str
+    start_urls: tuple[str, ...]
+    allowed_hosts: tuple[str, ...]
+    platform: str = "generic"
+    schedule: str | None = None
+    jitter_seconds: int = 0
+    timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
+    detail_url_pattern: str | None = None
+    list_selector: str | None = None
+    max_pages: int = DEFAULT_MAX_PAGES
+    max_depth: int = DEFAULT_MAX_DEPTH
+    download_delay: float = DEFAULT_DOWNLOAD_DELAY
+    concurrency: int = DEFAULT_CONCURRENCY
+    obey_robots: bool = True
+    allow_private_addresses: bool = False
+    notify_kinds: frozenset[str] | None = None
+
+    @property
+    def interval_seconds(self) -> int | None:
+        """Seconds between runs for ``every N<unit>`` schedules, None for cron or no schedule."""
+        return parse_interval(self.schedule) if self.schedule else None
+
+    @property
+    def cron(self) -> str | None:
+        """The 5-field cron expression, None for interval schedules or no schedule."""
+        if self.schedule and parse_interval(self.schedule) is None:
+            return self.schedule
+        return None
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    """One notification channel from ``[[channel]]``; ``url`` has ``${ENV}`` references expanded."""
+
+    name: str
+    type: str
+    url: str | None = None
+    kinds: frozenset[str] | None = None
+    sources: frozenset[str] | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None
+    sources: list[SourceConfig]
+    channels: list[ChannelConfig]
+    settings: Settings = field(default_factory=Settings)
+
+    def source(self, name: str) -> SourceConfig:
+        for src in self.sources:
+            if src.name == name:
+                return src
+        known = ", ".join(s.name for s in self.sources) or "none"
+        raise ConfigError(f"{self.path}: no source named {name!r} (known: {known})")
+
+
+def parse_interval(schedule: str) -> int | None:
+    """``"every 30s"`` -> 30, ``"every 6h"`` -> 21600; None when it is not an interval."""
+    match = _EVERY_RE.match(schedule.strip().lower())
+    if not match:
+        return None
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)[0]]
+
+
+def channel_routes(config: Config, source_name: str) -> dict[str, frozenset[str] | None]:
+    """Channels that apply to one source, each mapped to the change kinds it wants (None = all)."""
+    source_kinds = next((s.notify_kinds for s in config.sources if s.name == source_name), None)
+    routes: dict[str, frozenset[str] | None] = {}
+    for channel in config.channels:
+        if channel.sources is not None and source_name not in channel.sources:
+            continue
+        if channel.kinds is None:
+            wanted = source_kinds
+        elif source_kinds is None:
+            wanted = channel.kinds
+        else:
+            wanted = channel.kinds & source_kinds
+        if wanted is not None and not wanted:
+            continue
+        routes[channel.name] = wanted
+    return routes
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read and validate the sources file (``--config``, ``GOVWATCH_CONFIG`` or ``./govwatch.toml``)."""
+    resolved = config_path(path)
+    try:
+        raw = resolved.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{resolved}: sources file not found (copy govwatch.example.toml to govwatch.toml, "
+            "or pass --config / set GOVWATCH_CONFIG)"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{resolved}: cannot read sources file: {exc.strerror or exc}") from None
+    return parse_config(raw.decode("utf-8", errors="replace"), resolved)
+
+
+def parse_config(text: str, path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Validate TOML text; ``path`` only names the file in error messages."""
+    where = str(path) if path else "<config>"
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where}: not valid TOML: {exc}") from None
+    _check_keys(data, {"settings", "source", "channel"}, where)
+    settings = _parse_settings(_table(data.get("settings", {}), f"{where}: [settings]"), where)
+    sources_raw = data.get("source", [])
+    if not isinstance(sources_raw, list):
+        raise ConfigError(f"{where}: 'source' must be an array of tables ([[source]])")
+    sources = [_parse_source(item, i, settings, where) for i, item in enumerate(sources_raw)]
+    _unique([s.name for s in sources], where, "source")
+    channels_raw = data.get("channel", [])
+    if not isinstance(channels_raw, list):
+        raise ConfigError(f"{where}: 'channel' must be an array of tables ([[channel]])")
+    env = os.environ if environ is None else environ
+    channels = [_parse_channel(item, i, where, env) for i, item in enumerate(channels_raw)]
+    _unique([c.name for c in channels], where, "channel")
+    names = {s.name for s in sources}
+    for channel in channels:
+        unknown = sorted((channel.sources or frozenset()) - names)
+        if unknown:
+            raise ConfigError(
+                f"{where}: channel {channel.name!r}: field 'sources' names unknown source(s) {unknown}"
+            )
+    return Config(path=path, sources=sources, channels=channels, settings=settings)
+
+
+# -- parsing helpers ---------------------------------------------------------------------------------
+
+
+class _Fields:
+    """Typed access to one table's fields, with errors that say where."""
+
+    def __init__(self, table: Mapping[str, Any], where: str) -> None:
+        self.table = table
+        self.where = where
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.where}: field {key!r} {message}")
+
+    def str(self, key: str, default: str | None = None, *, required: bool = False) -> str | None:
+        value = self.table.get(key, default)
+        if value is None:
+            if required:
+                raise self.fail(key, "is required")
+            return None
+        if not isinstance(value, str) or (required and not value.strip()):
+            raise self.fail(key, f"must be a non-empty string, got {value!r}")
+        return value.strip()
+
+    def int(self, key: str, default: int, *, minimum: int = 0) -> int:
+        value = self.table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise self.fail(key, f"must be an integer >= {minimum}, got {value!r}")
+        return value
+
+    def float(self, key: str, default: float) -> float:
+        value = self.table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise self.fail(key, f"must be a number >= 0, got {value!r}")
+        return float(value)
+
+    def bool(self, key: str, default: bool) -> bool:
+        value = self.table.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(key, f"must be true or false, got {value!r}")
+        return value
+
+    def str_list(self, key: str, *, required: bool = False) -> list[str] | None:
+        value = self.table.get(key)
+        if value is None:
+            if required:
+                raise self.fail(key, "is required")
+            return None
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise self.fail(key, f"must be a list of non-empty strings, got {value!r}")
+        if required and not value:
+            raise self.fail(key, "must not be empty")
+        return [v.strip() for v in value]
+
+
+def _table(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a table")
+    return value
+
+
+def _check_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ConfigError(f"{where}: unknown field(s) {unknown} (allowed: {sorted(allowed)})")
+
+
+def _unique(names: list[str], where: str, what: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ConfigError(f"{where}: {what} {name!r}: field 'name' is used twice; names must be unique")
+        seen.add(name)
+
+
+_SETTINGS_KEYS = {
+    "contact",
+    "user_agent",
+    "download_delay",
+    "concurrency",
+    "obey_robots",
+    "max_pages",
+    "max_depth",
+    "timeout_seconds",
+}
+
+
+def _parse_settings(table: dict[str, Any], where: str) -> Settings:
+    _check_keys(table, _SETTINGS_KEYS, f"{where}: [settings]")
+    f = _Fields(table, f"{where}: [settings]")
+    return Settings(
+        contact=f.str("contact", DEFAULT_CONTACT) or DEFAULT_CONTACT,
+        user_agent=f.str("user_agent"),
+        download_delay=f.float("download_delay", DEFAULT_DOWNLOAD_DELAY),
+        concurrency=f.int("concurrency", DEFAULT_CONCURRENCY, minimum=1),
+        obey_robots=f.bool("obey_robots", True),
+        max_pages=f.int("max_pages", DEFAULT_MAX_PAGES, minimum=1),
+        max_depth=f.int("max_depth", DEFAULT_MAX_DEPTH, minimum=1),
+        timeout_seconds=f.int("timeout_seconds", DEFAULT_TIMEOUT_SECONDS, minimum=1),
+    )
+
+
+_SOURCE_KEYS = {
+    "name",
+    "start_urls",
+    "allowed_hosts",
+    "platform",
+    "schedule",
+    "jitter_seconds",
+    "timeout_seconds",
+    "detail_url_pattern",
+    "list_selector",
+    "max_pages",
+    "max_depth",
+    "download_delay",
+    "concurrency",
+    "obey_robots",
+    "allow_private_addresses",
+    "notify_kinds",
+}
+
+
+def _parse_source(item: Any, index: int, defaults: Settings, where: str) -> SourceConfig:
+    table = _table(item, f"{where}: source #{index + 1}")
+    label = f"source #{index + 1}"
+    name = table.get("name")
+    if isinstance(name, str) and name.strip():
+        label = f"source {name.strip()!r}"
+    loc = f"{where}: {label}"
+    _check_keys(table, _SOURCE_KEYS, loc)
+    f = _Fields(table, loc)
+    name = f.str("name", required=True) or ""
+    if not _NAME_RE.match(name):
+        raise f.fail("name", "may hold only letters, digits, '.', '_' and '-' (max 100), e.g. 'wuxi-dfgw'")
+    start_urls = f.str_list("start_urls", required=True) or []
+    for url in start_urls:
+        _check_url(url, f, "start_urls")
+    hosts = f.str_list("allowed_hosts")
+    if hosts is None:
+        hosts = sorted({(urlsplit(u).hostname or "") for u in start_urls})
+    hosts = [h.lower().rstrip(".") for h in hosts]
+    for host in hosts:
+        if not _valid_host(host):
+            raise f.fail("allowed_hosts", f"holds {host!r}, which is not a host name (no scheme, no path)")
+    for url in start_urls:
+        if (urlsplit(url).hostname or "").lower() not in hosts:
+            raise f.fail("start_urls", f"holds {url!r}, whose host is not in allowed_hosts {hosts}")
+    platform = f.str("platform", "generic") or "generic"
+    if platform not in PLATFORMS:
+        raise f.fail("platform", f"must be one of {list(PLATFORMS)}, got {platform!r}")
+    schedule = f.str("schedule")
+    if schedule is not None:
+        _check_schedule(schedule, f)
+    pattern = f.str("detail_url_pattern")
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise f.fail("detail_url_pattern", f"is not a valid regular expression: {exc}") from None
+    selector = f.str("list_selector")
+    if selector is not None:
+        _check_selector(selector, f)
+    return SourceConfig(
+        name=name,
+        start_urls=tuple(start_urls),
+        allowed_hosts=tuple(hosts),
+        platform=platform,
+        schedule=schedule,
+        jitter_seconds=f.int("jitter_seconds", 0),
+        timeout_seconds=f.int("timeout_seconds", defaults.timeout_seconds, minimum=1),
+        detail_url_pattern=pattern,
+        list_selector=selector,
+        max_pages=f.int("max_pages", defaults.max_pages, minimum=1),
+        max_depth=f.int("max_depth", defaults.max_depth, minimum=1),
+        download_delay=f.float("download_delay", defaults.download_delay),
+        concurrency=f.int("concurrency", defaults.concurrency, minimum=1),
+        obey_robots=f.bool("obey_robots", defaults.obey_robots),
+        allow_private_addresses=f.bool("allow_private_addresses", False),
+        notify_kinds=_parse_kinds(f, "notify_kinds"),
+    )
+
+
+_CHANNEL_KEYS = {"name", "type", "url", "kinds", "sources", "options"}
+
+
+def _parse_channel(item: Any, index: int, where: str, env: Mapping[str, str]) -> ChannelConfig:
+    table = _table(item, f"{where}: channel #{index + 1}")
+    name = table.get("name")
+    label = f"channel {name.strip()!r}" if isinstance(name, str) and name.strip() else f"channel #{index + 1}"
+    loc = f"{where}: {label}"
+    _check_keys(table, _CHANNEL_KEYS, loc)
+    f = _Fields(table, loc)
+    name = f.str("name", required=True) or ""
+    kind = f.str("type", required=True) or ""
+    if kind not in CHANNEL_TYPES:
+        raise f.fail("type", f"must be one of {list(CHANNEL_TYPES)}, got {kind!r}")
+    url = f.str("url")
+    if url is not None:
+        url = _expand_env(url, f, env)
+    if url is None and kind != "console":
+        raise f.fail("url", f"is required for a {kind} channel")
+    options = table.get("options", {})
+    if not isinstance(options, dict):
+        raise f.fail("options", "must be a table")
+    sources = f.str_list("sources")
+    return ChannelConfig(
+        name=name,
+        type=kind,
+        url=url,
+        kinds=_parse_kinds(f, "kinds"),
+        sources=frozenset(sources) if sources is not None else None,
+        options=options,
+    )
+
+
+def _parse_kinds(f: _Fields, key: str) -> frozenset[str] | None:
+    values = f.str_list(key)
+    if values is None:
+        return None
+    kinds: set[str] = set()
+    for value in values:
+        if value in KIND_GROUPS:
+            kinds |= KIND_GROUPS[value]
+        elif value in CHANGE_KINDS:
+            kinds.add(value)
+        else:
+            allowed = sorted(CHANGE_KINDS | set(KIND_GROUPS))
+            raise f.fail(key, f"holds unknown change kind {value!r} (allowed: {allowed})")
+    return frozenset(kinds)
+
+
+def _expand_env(value: str, f: _Fields, env: Mapping[str, str]) -> str:
+    def replace(match: re.Match[str]) -> str:
+        var = match.group(1)
+        if var not in env:
+            raise f.fail("url", f"refers to environment variable ${{{var}}}, which is not set")
+        return env[var]
+
+    return _ENV_RE.sub(replace, value)
+
+
+def _check_url(url: str, f: _Fields, key: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise f.fail(key, f"holds {url!r}; only absolute http:// or https:// URLs are allowed")
+
+
+def _valid_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return bool(_HOST_RE.match(host))
+
+
+def _check_schedule(schedule: str, f: _Fields) -> None:
+    if schedule.lower().startswith("every"):
+        seconds = parse_interval(schedule)
+        if seconds is None or seconds <= 0:
+            raise f.fail(
+                "schedule", f"{schedule!r}: write e.g. 'every 30s', 'every 15m', 'every 6h', 'every 1d'"
+            )
+        return
+    fields = schedule.split()
+    if len(fields) != 5 or not all(_CRON_FIELD_RE.match(part) for part in fields):
+        raise f.fail(
+            "schedule",
+            f"{schedule!r} is neither an interval ('every 6h') nor a 5-field cron expression ('0 6 * * *')",
+        )
+
+
+def _check_selector(selector: str, f: _Fields) -> None:
+    # cssselect ships with lxml's CSS support; XPath selectors start with '/' or '('.
+    if selector.startswith(("/", "(")):
+        from lxml import etree
+
+        try:
+            etree.XPath(selector)
+        except etree.XPathSyntaxError as exc:
+            raise f.fail("list_selector", f"is not a valid XPath expression: {exc}") from None
+        return
+    from cssselect import GenericTranslator, SelectorError
+
+    try:
+        GenericTranslator().css_to_xpath(selector)
+    except SelectorError as exc:
+        raise f.fail("list_selector", f"is not a valid CSS selector: {exc}") from None

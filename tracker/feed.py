@@ -1,0 +1,63 @@
+"""The Atom feed of change events, built with feedgen (which does all the escaping)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from feedgen.feed import FeedGenerator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker.models import Change, Source
+from tracker.notify.digest import KIND_LABELS, event_lines
+from tracker.notify.outbox import aware, change_rows
+
+FEED_ID = "urn:govwatch:changes"
+DEFAULT_LIMIT = 100
+
+
+def recent_change_ids(session: Session, source: str | None = None, limit: int = DEFAULT_LIMIT) -> list[int]:
+    stmt = select(Change.id).order_by(Change.detected_at.desc(), Change.id.desc()).limit(limit)
+    if source:
+        stmt = stmt.join(Source, Change.source_id == Source.id).where(Source.name == source)
+    return list(session.scalars(stmt))
+
+
+def build_feed(
+    rows: Sequence[dict[str, Any]], source: str | None = None, self_url: str | None = None
+) -> bytes:
+    """Atom XML for change rows (``tracker.query.changes`` shape); one entry per change event."""
+    feed = FeedGenerator()
+    feed.id(f"{FEED_ID}:{source}" if source else FEED_ID)
+    feed.title(f"govwatch：{source} 的变化" if source else "govwatch：政府信息公开变化")
+    feed.subtitle("政府信息公开目录中文件、目标和元数据的变化")
+    feed.author({"name": "govwatch"})
+    feed.language("zh-CN")
+    feed.generator("govwatch")
+    if self_url:
+        feed.link(href=self_url, rel="self")
+    updated = max((aware(r["detected_at"]) for r in rows if r.get("detected_at")), default=None)
+    feed.updated(updated or datetime.now(UTC))
+    # feedgen prepends entries, so add oldest first to get newest first in the document.
+    oldest = datetime.min.replace(tzinfo=UTC)
+    for row in sorted(rows, key=lambda r: (aware(r["detected_at"]) or oldest, r["id"])):
+        entry = feed.add_entry()
+        entry.id(f"{FEED_ID}:change:{row['id']}")
+        lines = event_lines(str(row["kind"]), row.get("details"))
+        title = row.get("title") or row.get("url") or ""
+        entry.title(f"{KIND_LABELS.get(row['kind'], row['kind'])}：{title}")
+        entry.link(href=str(row["url"]), rel="alternate")
+        detected = aware(row.get("detected_at")) or datetime.now(UTC)
+        entry.updated(detected)
+        entry.published(detected)
+        entry.category(term=str(row["kind"]), label=KIND_LABELS.get(row["kind"], row["kind"]))
+        versions = f"（第 {row.get('old_version') or '—'} 版 → 第 {row.get('new_version') or '—'} 版）"
+        summary = "\n".join([f"{row.get('source')} · {title}", *lines, versions])
+        entry.content(summary, type="text")
+    return feed.atom_str(pretty=True)
+
+
+def feed_xml(session: Session, source: str | None = None, limit: int = DEFAULT_LIMIT) -> bytes:
+    return build_feed(change_rows(session, recent_change_ids(session, source, limit)), source=source)

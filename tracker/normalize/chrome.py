@@ -1,0 +1,145 @@
+"""Page chrome: find the body container, drop navigation and volatile noise, yield its text lines."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+# Known body containers of the common portal platforms, most specific first.
+_CONTAINER_XPATHS = [
+    etree.XPath(expr)
+    for expr in (
+        "//*[@id='zoom' or @id='Zoom' or @id='UCAP-CONTENT' or @id='zoomcon']",
+        "//*[contains(concat(' ', normalize-space(@class), ' '), ' TRS_Editor ')]",
+        "//*[contains(concat(' ', normalize-space(@class), ' '), ' TRS_UEDITOR ')]",
+        "//*[contains(concat(' ', normalize-space(@class), ' '), ' trs_editor_view ')]",
+        "//*[contains(concat(' ', normalize-space(@class), ' '), ' article-con ')]",
+        "//*[contains(concat(' ', normalize-space(@class), ' '), ' pages_content ')"
+        " or contains(concat(' ', normalize-space(@class), ' '), ' wzcon ')"
+        " or contains(concat(' ', normalize-space(@class), ' '), ' xxgk_content ')]",
+    )
+]
+DROP_TAGS = frozenset(
+    {
+        "script", "style", "noscript", "iframe", "form", "select", "option", "button", "input",
+        "textarea", "nav", "header", "footer", "aside", "template", "svg", "object", "embed",
+        "head", "title", "meta", "link", "img", "map", "area", "video", "audio", "canvas",
+    }
+)  # fmt: skip
+BLOCK_TAGS = frozenset(
+    {
+        "p", "div", "br", "li", "ul", "ol", "tr", "table", "tbody", "thead", "h1", "h2", "h3",
+        "h4", "h5", "h6", "section", "article", "blockquote", "pre", "dd", "dt", "dl", "center",
+        "hr", "founder-content", "main", "body", "html", "td", "th", "caption",
+    }
+)  # fmt: skip
+# class/id words of page chrome; matched as whole words of the attribute
+_CHROME_WORDS = frozenset(
+    {
+        "nav", "navbar", "menu", "header", "footer", "foot", "breadcrumb", "crumb", "crumbs",
+        "location", "position", "sidebar", "related", "share", "bdshare", "print", "qrcode",
+        "ewm", "fontsize", "zihao", "toolbar", "tools", "copyright", "search", "login",
+        "pagination", "topbar", "views", "clock", "article-tools", "article-info",
+    }
+)  # fmt: skip
+_WORD_SPLIT = re.compile(r"[\s_]+")
+# Lines of chrome that sites put inside the body container. Only short lines qualify, so a
+# content paragraph that happens to mention 版权 or 分享 is never dropped.
+CHROME_LINE = re.compile(
+    r"浏览次数|访问次数|点击次数|阅读次数|点击数[::]|【?字号[::]|文字大小|字体[::]?\s*[\[【]"
+    r"|打印本页|关闭窗口|【打印】|【关闭】|扫一扫|分享到|当前位置[::]|今天是|ICP备|公网安备|公安备案"
+    r"|网站标识码|版权所有|网站地图|显示全部表格信息"
+)
+CHROME_LINE_MAX = 80
+_CLOCK_LINE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\s+\d{1,2}:\d{2}(:\d{2})?$")
+
+
+def is_chrome(el: HtmlElement) -> bool:
+    if el.tag in DROP_TAGS:
+        return True
+    attrs = f"{el.get('class', '')} {el.get('id', '')}".strip()
+    if not attrs:
+        return False
+    words = set(_WORD_SPLIT.split(attrs.lower()))
+    return not words.isdisjoint(_CHROME_WORDS)
+
+
+def known_container(root: HtmlElement) -> HtmlElement | None:
+    """The body container of a known portal platform, if the page has one."""
+    for xpath in _CONTAINER_XPATHS:
+        found = xpath(root)
+        if found:
+            return found[0]
+    return None
+
+
+def densest(root: HtmlElement, exclude: HtmlElement | None = None) -> HtmlElement | None:
+    """The element whose direct paragraph children carry the most text (outside ``exclude``)."""
+    scores: dict[HtmlElement, int] = {}
+    for p in root.iter("p"):
+        parent = p.getparent()
+        if parent is not None:
+            scores[parent] = scores.get(parent, 0) + len(p.text_content().strip())
+    if not scores:
+        for el in root.iter("div", "td", "article", "section", "body"):
+            direct = len((el.text or "").strip()) + sum(len((c.tail or "").strip()) for c in el)
+            if direct:
+                scores[el] = direct
+    for el, _ in sorted(scores.items(), key=lambda kv: -kv[1]):
+        lineage = (el, *el.iterancestors())
+        if exclude is not None and exclude in lineage:
+            continue
+        if not any(is_chrome(a) for a in lineage):
+            return el
+    return None
+
+
+def _walk(el: HtmlElement, out: list[str]) -> None:
+    tag = el.tag
+    if not isinstance(tag, str) or is_chrome(el):  # comments, processing instructions, chrome
+        if el.tail:
+            out.append(el.tail)
+        return
+    block = tag in BLOCK_TAGS
+    if block:
+        out.append("\n")
+    if el.text:
+        out.append(el.text)
+    for child in el:
+        _walk(child, out)
+    if block:
+        out.append("\n")
+    if el.tail:
+        out.append(el.tail)
+
+
+def raw_lines(el: HtmlElement) -> list[str]:
+    """Text lines of an element (block boundaries become line breaks), chrome elements skipped."""
+    out: list[str] = ["\n"]
+    if el.text:
+        out.append(el.text)
+    for child in el:
+        _walk(child, out)
+    return [line.strip() for line in "".join(out).split("\n") if line.strip()]
+
+
+def is_chrome_line(line: str) -> bool:
+    if _CLOCK_LINE.match(line):
+        return True
+    return len(line) <= CHROME_LINE_MAX and CHROME_LINE.search(line) is not None
+
+
+def drop_repeats(paragraphs: Iterable[str], min_len: int = 20) -> list[str]:
+    """Drop later copies of a long paragraph (print captures loop and repeat whole paragraphs)."""
+    seen: set[str] = set()
+    kept: list[str] = []
+    for p in paragraphs:
+        if len(p) >= min_len:
+            if p in seen:
+                continue
+            seen.add(p)
+        kept.append(p)
+    return kept

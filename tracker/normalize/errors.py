@@ -1,0 +1,31 @@
+"""The normaliser's typed errors: input that is not a page it can turn into a document."""
+
+from __future__ import annotations
+
+
+class NormalizeError(ValueError):
+    """The input is not a page that can be normalised; ``reason`` is a short machine word."""
+
+    reason = "invalid"
+
+
+class EmptyBody(NormalizeError):
+    reason = "empty"
+
+
+class NotHtml(NormalizeError):
+    reason = "not_html"
+
+
+class TooLarge(NormalizeError):
+    reason = "too_large"
+
+
+class Undecodable(NormalizeError):
+    reason = "undecodable"
+
+
+class NoContent(NormalizeError):
+    """An HTML page without any body text (a bare frame, a redirect stub, an error shell)."""
+
+    reason = "no_content"

@@ -1,0 +1,84 @@
+"""Text repairs: misaligned-GBK headings, pinyin annotations, UTF-8-read-as-cp1252 mojibake, damage marks."""
+
+from __future__ import annotations
+
+import re
+
+import ftfy
+
+_TONES = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
+# `發(fā)` : a parenthesised, tone-marked pinyin syllable right after a Han character.
+# Requiring a tone mark keeps `(GDP)`, `(试点)`, `(一)` and English glosses untouched.
+_PINYIN = re.compile(rf"(?<=[\u3400-\u9fff])[(（](?=[a-zü{_TONES}]*[{_TONES}])[a-zü{_TONES}]{{1,7}}[)）]")
+
+# A paragraph whose GBK bytes were decoded one byte out of step: it starts with the `?` of the
+# broken first pair and runs until an ASCII-range byte (0x40-0x7E, a valid GBK trail byte) that
+# the decoder took alone, which realigns the rest of the line.
+_MISALIGNED_HEAD = re.compile(r"^\?(?P<run>[^\x40-\x7e]{1,40}?[\x40-\x7e])")
+# The byte the broken first pair swallowed: headings are indented with U+3000 (GBK A1 A1).
+_LOST_LEAD = b"\xa1"
+_BRACKETS = (("（", "）"), ("(", ")"), ("“", "”"), ("《", "》"))
+
+# Traces of misdecoding left after repairs: replacement char, kana, bopomofo, box drawing
+# (bar the plain rules used as dashes), private-use code points, a `?` glued to Han text
+# (the pair a decoder gave up on), and a pinyin annotation hanging off an ASCII byte.
+_DAMAGE = re.compile(
+    r"[\ufffd\u3040-\u30ff\u3100-\u312f\u2503-\u257f\ue000-\uf8ff]"
+    r"|[\u4e00-\u9fff“”]\?[^\s?”)]"
+    r"|^\?[\u3000-\u9fff]"
+    rf"|[\x21-\x7e][(（][a-zü{_TONES}]*[{_TONES}][a-zü{_TONES}]*[)）]"
+)
+# UTF-8 read as cp1252/latin-1: a lead byte letter followed by a continuation-byte character.
+_CP1252_MOJIBAKE = re.compile("[ÃÂâäåæçèéêëìíîïð][\u0080-\u00bf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]")
+
+
+def strip_pinyin(text: str) -> str:
+    return _PINYIN.sub("", text)
+
+
+def _balanced(text: str) -> bool:
+    return all(text.count(left) == text.count(right) for left, right in _BRACKETS)
+
+
+def realign_gbk(text: str) -> tuple[str, bool]:
+    """Re-decode a misaligned-GBK paragraph start; returns (text, repaired).
+
+    Only a repair the bytes prove is made: the re-decoded run must be strict GBK, hold no
+    `?` (a pair the first decoder dropped) and close every bracket it opens. Otherwise the
+    text comes back unchanged and the caller marks the paragraph damaged.
+    """
+    match = _MISALIGNED_HEAD.match(text)
+    if match is None:
+        return text, False
+    run = match.group("run")
+    if "?" in run:
+        return text, False
+    try:
+        raw = _LOST_LEAD + run.encode("gb18030")
+        fixed = raw.decode("gbk")
+    except UnicodeError:
+        return text, False
+    if not _balanced(fixed) or any(ch < "\u3000" for ch in fixed):
+        return text, False
+    return fixed + text[match.end() :], True
+
+
+def fix_cp1252_mojibake(text: str) -> str:
+    if _CP1252_MOJIBAKE.search(text) is None:
+        return text
+    return str(ftfy.fix_encoding(text))
+
+
+def is_damaged(text: str) -> bool:
+    return _DAMAGE.search(text) is not None
+
+
+def repair_lines(lines: list[str]) -> str:
+    """All repairs over many lines, returned joined by newlines. Order keeps evidence: realign
+    first (it needs the pinyin that follows the run), then drop annotations, then fix cp1252."""
+    joined = "\n".join(realign_gbk(line)[0] if line.startswith("?") else line for line in lines)
+    return fix_cp1252_mojibake(strip_pinyin(joined))
+
+
+def repair(text: str) -> str:
+    return repair_lines([text])

@@ -1,0 +1,190 @@
+"""One readable (Chinese) message per crawl run and channel: change events grouped by document."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+KIND_LABELS: dict[str, str] = {
+    "target_changed": "目标调整",
+    "target_added": "新增目标",
+    "target_removed": "删除目标",
+    "metadata_changed": "信息变更",
+    "content_changed": "正文修改",
+    "document_added": "新增文件",
+    "document_removed": "文件撤下",
+    "document_restored": "文件恢复",
+}
+
+FIELD_LABELS: dict[str, str] = {
+    "title": "标题",
+    "index_no": "索引号",
+    "publisher": "发布机构",
+    "doc_number": "文号",
+    "issued_date": "发文日期",
+    "published_date": "发布日期",
+    "category": "主题分类",
+    "keywords": "关键词",
+    "validity": "有效性",
+    "disclosure_mode": "公开方式",
+    "disclosure_scope": "公开范围",
+    "disclosure_term": "公开时限",
+    "summary": "内容概述",
+}
+
+EXCERPT_CHARS = 80
+MAX_EVENTS_PER_DOCUMENT = 20
+MAX_DOCUMENTS = 30
+EMPTY = "（无）"
+
+
+@dataclass(frozen=True)
+class Digest:
+    """What a channel sends: a subject line, the plain text, and the change rows behind it."""
+
+    source: str
+    crawl_run_id: int | None
+    subject: str
+    text: str
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON body for machine channels (webhook, JSON Lines)."""
+        return {
+            "source": self.source,
+            "crawl_run_id": self.crawl_run_id,
+            "subject": self.subject,
+            "text": self.text,
+            "changes": [_jsonable(row) for row in self.changes],
+        }
+
+
+def _jsonable(row: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    detected = out.get("detected_at")
+    if detected is not None and not isinstance(detected, str):
+        out["detected_at"] = detected.isoformat()
+    return out
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def format_value(value: Mapping[str, Any] | None) -> str:
+    """``{value: 5.5, unit: "%", qualifier: "左右"}`` → ``5.5%左右``; qualitative targets show their text."""
+    if not value:
+        return EMPTY
+    number = value.get("value")
+    if number is None:
+        text = value.get("text")
+        return excerpt(str(text)) if text else EMPTY
+    shown = _number(number)
+    if value.get("value_max") is not None:
+        shown = f"{shown}-{_number(value['value_max'])}"
+    return f"{shown}{value.get('unit') or ''}{value.get('qualifier') or ''}"
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _plain(value: Any) -> str:
+    if value is None or value == "":
+        return EMPTY
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value) or EMPTY
+    return excerpt(str(value))
+
+
+def _content_lines(details: Mapping[str, Any]) -> list[str]:
+    counts = [
+        f"{label}{details[key]}段"
+        for key, label in (("added", "新增"), ("removed", "删除"), ("edited", "修改"))
+        if isinstance(details.get(key), int) and details[key]
+    ]
+    if details.get("attachment"):
+        head = "附件内容已更新"
+    else:
+        head = "正文修改" + ("：" + "，".join(counts) if counts else "")
+    lines = [head]
+    for item in list(details.get("excerpts") or [])[:3]:
+        if isinstance(item, Mapping):
+            old, new = item.get("old"), item.get("new")
+            if old and new:
+                lines.append(f"  「{excerpt(str(old), 40)}」→「{excerpt(str(new), 40)}」")
+            elif new or old:
+                lines.append(f"  {'+' if new else '-'}「{excerpt(str(new or old))}」")
+        elif item:
+            lines.append(f"  「{excerpt(str(item))}」")
+    return lines
+
+
+def event_lines(kind: str, details: Mapping[str, Any] | None) -> list[str]:
+    """The line(s) describing one change event, without the document header."""
+    details = details or {}
+    lines = _describe(kind, details)
+    if details.get("revert_of") is not None:
+        lines[0] += f"（恢复为第 {details['revert_of']} 版的内容）"
+    return lines
+
+
+def _describe(kind: str, details: Mapping[str, Any]) -> list[str]:
+    label = KIND_LABELS.get(kind, kind)
+    if kind.startswith("target_"):
+        indicator = details.get("indicator") or details.get("key") or "目标"
+        old = format_value(details.get("old"))
+        new = format_value(details.get("new"))
+        return [f"{label} {indicator}：{old} → {new}"]
+    if kind == "metadata_changed":
+        name = details.get("field", "")
+        field_label = FIELD_LABELS.get(str(name), str(name))
+        return [f"{label} {field_label}：{_plain(details.get('old'))} → {_plain(details.get('new'))}"]
+    if kind == "content_changed":
+        return _content_lines(details)
+    if kind in {"document_removed", "document_restored"} and details.get("status_code"):
+        return [f"{label}（HTTP {details['status_code']}）"]
+    if kind == "document_added" and details.get("attachment"):
+        return ["新增附件"]
+    return [label]
+
+
+def _group_by_document(rows: Iterable[Mapping[str, Any]]) -> dict[Any, list[Mapping[str, Any]]]:
+    groups: dict[Any, list[Mapping[str, Any]]] = {}
+    for row in sorted(rows, key=lambda r: (r.get("document_id") or 0, r.get("id") or 0)):
+        groups.setdefault(row.get("document_id"), []).append(row)
+    return groups
+
+
+def build_digest(rows: Sequence[Mapping[str, Any]], crawl_run_id: int | None = None) -> Digest:
+    """One message for the given change rows (``tracker.query.changes`` shape), grouped by document."""
+    sources = sorted({str(r.get("source") or "") for r in rows}) or [""]
+    source = "、".join(sources)
+    groups = _group_by_document(rows)
+    run = f"（抓取 #{crawl_run_id}）" if crawl_run_id is not None else ""
+    subject = f"govwatch：{source} 有 {len(groups)} 份文件发生变化"
+    lines = [f"govwatch 监测到 {source}{run} 的 {len(rows)} 项变化，涉及 {len(groups)} 份文件。"]
+    for index, events in enumerate(groups.values()):
+        if index == MAX_DOCUMENTS:
+            lines += ["", f"……另有 {len(groups) - MAX_DOCUMENTS} 份文件有变化，请用 govwatch changes 查看。"]
+            break
+        first = events[0]
+        lines += ["", f"【{first.get('title') or '（无标题）'}】", str(first.get("url") or "")]
+        for n, event in enumerate(events):
+            if n == MAX_EVENTS_PER_DOCUMENT:
+                lines.append(f"  ……另有 {len(events) - n} 项变化")
+                break
+            described = event_lines(str(event.get("kind")), event.get("details"))
+            lines.append(f"  • {described[0]}")
+            lines += [f"    {extra.strip()}" for extra in described[1:]]
+    return Digest(
+        source=source,
+        crawl_run_id=crawl_run_id,
+        subject=subject,
+        text="\n".join(lines),
+        changes=[dict(r) for r in rows],
+    )

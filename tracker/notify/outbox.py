@@ -1,0 +1,272 @@
+"""The durable outbox: claim due deliveries, send one digest per crawl run and channel, stamp or retry.
+
+Guarantees: a delivery stamped ``sent`` is never sent again (every state change is guarded
+by the claim token); a failed send is retried with exponential backoff and, after
+``max_attempts``, marked ``failed`` and kept for ``govwatch status`` / ``govwatch notify --failed``.
+A crash between a successful send and its stamp can repeat that one message (at least once).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TextIO
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, aliased, sessionmaker
+
+from tracker.models import Change, Delivery, DeliveryStatus, Document, Source, Version
+from tracker.notify.channels import Channel, ChannelSpec, SendError, make_channel
+from tracker.notify.digest import build_digest
+
+log = logging.getLogger(__name__)
+
+# A claimed delivery is invisible to other senders for this long; if the sender dies,
+# the claim simply expires and the delivery is due again.
+CLAIM_LEASE = timedelta(minutes=5)
+BATCH_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    base_seconds: float = 60.0
+    cap_seconds: float = 6 * 3600.0
+
+    def delay(self, attempts: int) -> timedelta:
+        """Wait before attempt ``attempts + 1``: base, 2x base, 4x base ... capped."""
+        return timedelta(seconds=min(self.cap_seconds, self.base_seconds * 2 ** max(attempts - 1, 0)))
+
+
+@dataclass
+class DeliveryReport:
+    messages: int = 0  # digests sent
+    sent: int = 0  # deliveries stamped sent
+    retrying: int = 0  # deliveries that failed this time and will be retried
+    gave_up: int = 0  # deliveries that reached max_attempts this time
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def change_rows(session: Session, change_ids: Iterable[int]) -> list[dict[str, Any]]:
+    """Change events by id, in the ``govwatch changes --json`` shape."""
+    ids = sorted(set(change_ids))
+    if not ids:
+        return []
+    old, new = aliased(Version), aliased(Version)
+    stmt = (
+        select(Change, Document.url, Document.title, Source.name, old.seq, new.seq)
+        .join(Document, Change.document_id == Document.id)
+        .join(Source, Change.source_id == Source.id)
+        .outerjoin(old, Change.old_version_id == old.id)
+        .outerjoin(new, Change.new_version_id == new.id)
+        .where(Change.id.in_(ids))
+        .order_by(Change.id)
+    )
+    return [
+        {
+            "id": change.id,
+            "detected_at": aware(change.detected_at),
+            "source": source,
+            "url": url,
+            "document_id": change.document_id,
+            "title": title,
+            "kind": change.kind,
+            "old_version": old_seq,
+            "new_version": new_seq,
+            "details": change.details or {},
+            "crawl_run_id": change.crawl_run_id,
+        }
+        for change, url, title, source, old_seq, new_seq in session.execute(stmt)
+    ]
+
+
+def _claim(
+    factory: sessionmaker[Session],
+    channels: Sequence[str],
+    now: datetime,
+    crawl_run_id: int | None,
+) -> tuple[datetime, list[tuple[int, str, int, int | None]]]:
+    """Mark due deliveries as ours; returns the claim token and (delivery, channel, change, run) rows."""
+    # Random microseconds make the lease end a token no concurrent sender can share.
+    token = now + CLAIM_LEASE + timedelta(microseconds=secrets.randbelow(10**6))
+    due = (Delivery.status == DeliveryStatus.PENDING) & (Delivery.next_attempt_at <= now)
+    with factory() as session, session.begin():
+        candidates = select(Delivery.id).join(Change, Delivery.change_id == Change.id)
+        candidates = candidates.where(due, Delivery.channel.in_(channels))
+        if crawl_run_id is not None:
+            candidates = candidates.where(Change.crawl_run_id == crawl_run_id)
+        ids = list(session.scalars(candidates.order_by(Delivery.id).limit(BATCH_LIMIT)))
+        if not ids:
+            return token, []
+        session.execute(update(Delivery).where(Delivery.id.in_(ids), due).values(next_attempt_at=token))
+    with factory() as session:
+        claimed = session.execute(
+            select(Delivery.id, Delivery.channel, Delivery.change_id, Change.crawl_run_id)
+            .join(Change, Delivery.change_id == Change.id)
+            .where(
+                Delivery.id.in_(ids),
+                Delivery.status == DeliveryStatus.PENDING,
+                Delivery.next_attempt_at == token,
+            )
+            .order_by(Delivery.id)
+        ).all()
+    return token, [(d, ch, c, r) for d, ch, c, r in claimed]
+
+
+def _stamp_sent(factory: sessionmaker[Session], ids: list[int], token: datetime, now: datetime) -> int:
+    with factory() as session, session.begin():
+        result = session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id.in_(ids),
+                Delivery.status == DeliveryStatus.PENDING,
+                Delivery.next_attempt_at == token,
+            )
+            .values(
+                status=DeliveryStatus.SENT,
+                sent_at=now,
+                attempts=Delivery.attempts + 1,
+                last_error=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _record_failure(
+    factory: sessionmaker[Session],
+    ids: list[int],
+    token: datetime,
+    *,
+    now: datetime,
+    error: str,
+    policy: RetryPolicy,
+) -> tuple[int, int]:
+    retrying = gave_up = 0
+    with factory() as session, session.begin():
+        rows = session.scalars(
+            select(Delivery).where(
+                Delivery.id.in_(ids),
+                Delivery.status == DeliveryStatus.PENDING,
+                Delivery.next_attempt_at == token,
+            )
+        )
+        for delivery in rows:
+            delivery.attempts += 1
+            delivery.last_error = error[:2000]
+            if delivery.attempts >= policy.max_attempts:
+                delivery.status = DeliveryStatus.FAILED
+                gave_up += 1
+            else:
+                delivery.next_attempt_at = now + policy.delay(delivery.attempts)
+                retrying += 1
+    return retrying, gave_up
+
+
+def deliver_pending(
+    factory: sessionmaker[Session],
+    channels: Sequence[ChannelSpec],
+    *,
+    policy: RetryPolicy | None = None,
+    crawl_run_id: int | None = None,
+    now: datetime | None = None,
+    stream: TextIO | None = None,
+) -> DeliveryReport:
+    """Send every due pending delivery of the configured channels (only one crawl run's, if given)."""
+    policy = policy or RetryPolicy()
+    now = now or datetime.now(UTC)
+    report = DeliveryReport()
+    senders: dict[str, Channel] = {}
+    for spec in channels:
+        try:
+            senders[spec.name] = make_channel(spec, stream=stream)
+        except SendError as exc:
+            report.errors.append(str(exc))
+    if not senders:
+        return report
+    token, claimed = _claim(factory, list(senders), now, crawl_run_id)
+    groups: dict[tuple[str, int | None], list[tuple[int, int]]] = {}
+    for delivery_id, channel, change_id, run_id in claimed:
+        groups.setdefault((channel, run_id), []).append((delivery_id, change_id))
+    for (channel, run_id), members in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1] or 0)):
+        delivery_ids = [d for d, _ in members]
+        with factory() as session:
+            rows = change_rows(session, [c for _, c in members])
+        try:
+            senders[channel].send(build_digest(rows, crawl_run_id=run_id))
+        except Exception as exc:  # any channel fault is a failed attempt, never a crash
+            message = f"{channel}: {exc}"
+            log.warning("notification via %s failed (%d events): %s", channel, len(members), exc)
+            retrying, gave_up = _record_failure(
+                factory, delivery_ids, token, now=now, error=message, policy=policy
+            )
+            report.retrying += retrying
+            report.gave_up += gave_up
+            report.errors.append(message)
+            continue
+        report.messages += 1
+        report.sent += _stamp_sent(factory, delivery_ids, token, datetime.now(UTC))
+        log.info("notified %s: %d events of run %s", channel, len(members), run_id)
+    return report
+
+
+def outbox_counts(session: Session) -> dict[str, dict[str, int]]:
+    """channel → {pending, sent, failed} counts."""
+    counts: dict[str, dict[str, int]] = {}
+    rows = session.execute(
+        select(Delivery.channel, Delivery.status, func.count()).group_by(Delivery.channel, Delivery.status)
+    )
+    for channel, status, n in rows:
+        counts.setdefault(channel, {s.value: 0 for s in DeliveryStatus})[status] = n
+    return counts
+
+
+def failed_deliveries(session: Session, limit: int = 100) -> list[dict[str, Any]]:
+    """Deliveries that gave up, newest first, with their last error and change event."""
+    stmt = (
+        select(Delivery, Change.kind, Document.url, Document.title)
+        .join(Change, Delivery.change_id == Change.id)
+        .join(Document, Change.document_id == Document.id)
+        .where(Delivery.status == DeliveryStatus.FAILED)
+        .order_by(Delivery.id.desc())
+        .limit(limit)
+    )
+    return [
+        {
+            "delivery_id": d.id,
+            "channel": d.channel,
+            "change_id": d.change_id,
+            "kind": kind,
+            "url": url,
+            "title": title,
+            "attempts": d.attempts,
+            "last_error": d.last_error,
+            "created_at": aware(d.created_at),
+        }
+        for d, kind, url, title in session.execute(stmt)
+    ]
+
+
+def retry_failed(session: Session, now: datetime | None = None) -> int:
+    """Put every failed delivery back in the queue (attempts reset); returns how many."""
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.status == DeliveryStatus.FAILED)
+        .values(status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now or datetime.now(UTC))
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,365 @@
+"""Recording one fetch: classify it, keep a version when the content changed, emit change events.
+
+``record(session, page)`` does one transaction's worth of work in the caller's session; the
+caller commits (``tracker.db.session_scope``) and on any exception nothing is left behind.
+
+Outcomes and what they store:
+
+- NEW_CONTENT: a fetch row, the raw body (blob), a new version, change events.
+- UNCHANGED (same fingerprint as the latest version) and NOT_MODIFIED (304): one fetch row
+  (the document's ``last_seen_at`` and validators are refreshed in place).
+- TRANSIENT_ERROR, BLOCKED, REJECTED: one fetch row; never a removal.
+- GONE (404/410): a fetch row; an active document becomes ``removed`` with a
+  ``document_removed`` event. A later 200 restores it (``document_restored``).
+- NOT_A_PAGE: an attachment tracked by the sha256 of its body; a new hash is a new version
+  with a ``content_changed`` event whose details say ``attachment: true``; the same hash
+  is UNCHANGED.
+
+A new version whose fingerprint equals one of the few versions before the latest is a
+revert: its events keep their kinds and carry ``details.revert_of`` = that version's seq.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker.blobs import put_blob, sha256_hex
+from tracker.classify import classify
+from tracker.diff import ChangeEvent, diff_snapshots
+from tracker.models import (
+    Change,
+    Delivery,
+    Document,
+    DocumentKind,
+    DocumentStatus,
+    Fetch,
+    FetchOutcome,
+    Version,
+)
+from tracker.normalize import EmptyBody, NormalizedPage, NormalizeError, NotHtml, normalize
+from tracker.page import PageSnapshot
+from tracker.rederive import ATTACHMENT_NORMALIZER, is_stale, rederive
+from tracker.store import ensure_document, ensure_source, find_document
+
+log = logging.getLogger(__name__)
+
+REVERT_WINDOW = 5  # how many versions before the latest a flip-back is recognised against
+
+
+@dataclass(slots=True)
+class RecordResult:
+    outcome: FetchOutcome
+    document_id: int | None = None
+    version_id: int | None = None
+    changes: list[int] = field(default_factory=list)
+    change_kinds: list[str] = field(default_factory=list)
+    fetch_id: int | None = None
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class _Content:
+    """What a 2xx body turned out to be, decided before the database is touched."""
+
+    outcome: FetchOutcome | None
+    kind: DocumentKind = DocumentKind.PAGE
+    snapshot: dict[str, Any] | None = None
+    fingerprint: str | None = None
+    normalizer: str | None = None
+    error: str | None = None
+
+
+def _attachment_content(page: PageSnapshot) -> _Content:
+    digest = sha256_hex(page.body)
+    name = unquote(PurePosixPath(urlsplit(page.url).path).name) or page.url
+    snapshot = {
+        "title": name,
+        "metadata": {},
+        "targets": {},
+        "paragraphs": [],
+        "attachment": {"sha256": digest, "size": len(page.body), "content_type": page.content_type},
+        "normalizer": ATTACHMENT_NORMALIZER,
+    }
+    return _Content(
+        FetchOutcome.NOT_A_PAGE,
+        DocumentKind.ATTACHMENT,
+        snapshot,
+        digest,
+        ATTACHMENT_NORMALIZER,
+    )
+
+
+def _examine(page: PageSnapshot) -> _Content:
+    """Classify and, for a page, normalise: pure CPU work done before any lock is taken."""
+    outcome = classify(page)
+    if outcome is FetchOutcome.NOT_A_PAGE:
+        return _attachment_content(page)
+    if outcome is not None:
+        return _Content(outcome, error=page.error)
+    try:
+        normalized: NormalizedPage = normalize(page.body, page.final_url or page.url, page.headers)
+    except NotHtml:
+        return _attachment_content(page)
+    except EmptyBody as exc:
+        return _Content(FetchOutcome.TRANSIENT_ERROR, error=f"{exc.reason}: {exc}")
+    except NormalizeError as exc:
+        return _Content(FetchOutcome.REJECTED, error=f"{exc.reason}: {exc}")
+    return _Content(
+        None,
+        DocumentKind.PAGE,
+        normalized.snapshot,
+        normalized.fingerprint,
+        str(normalized.snapshot.get("normalizer")),
+    )
+
+
+def record(
+    session: Session,
+    page: PageSnapshot,
+    *,
+    channels: Mapping[str, frozenset[str] | None] | None = None,
+) -> RecordResult:
+    """Record one fetch of ``page`` (see the module docstring); the caller commits."""
+    content = _examine(page)
+    source = ensure_source(session, page.source)  # first write: serialises writers on SQLite
+    recorder = _Recorder(session, page, source.id, channels or {})
+    if content.snapshot is None:
+        assert content.outcome is not None
+        return recorder.no_content(content.outcome, content.error)
+    return recorder.with_content(content)
+
+
+class _Recorder:
+    def __init__(
+        self,
+        session: Session,
+        page: PageSnapshot,
+        source_id: int,
+        channels: Mapping[str, frozenset[str] | None],
+    ) -> None:
+        self.session = session
+        self.page = page
+        self.source_id = source_id
+        self.channels = channels
+        self.changes: list[Change] = []
+
+    # -- fetches without new content -------------------------------------------------
+
+    def no_content(self, outcome: FetchOutcome, error: str | None) -> RecordResult:
+        document = find_document(self.session, self.source_id, self.page.url, lock=True)
+        fetch = self._fetch(document, outcome, error=error)
+        if document is not None:
+            if outcome is FetchOutcome.GONE and document.status == DocumentStatus.ACTIVE:
+                document.status = DocumentStatus.REMOVED
+                # A restored page must be fetched in full, not answered with a 304.
+                document.etag = document.last_modified = None
+                self._event(
+                    document,
+                    ChangeEvent("document_removed", {"status_code": self.page.status}),
+                    old=document.latest_version_id,
+                    new=None,
+                )
+            elif outcome is FetchOutcome.NOT_MODIFIED:
+                document.last_seen_at = self.page.fetched_at
+                self._refresh_validators(document)
+                self._restore_if_removed(document)
+        return self._result(outcome, document, None, fetch)
+
+    # -- fetches with content ------------------------------------------------------------
+
+    def with_content(self, content: _Content) -> RecordResult:
+        assert content.snapshot is not None and content.fingerprint is not None
+        document, created = ensure_document(self.session, self.source_id, self.page.url, content.kind)
+        document.last_seen_at = self.page.fetched_at
+        self._refresh_validators(document)
+        latest = self._latest(document)
+        if latest is not None and is_stale(latest):
+            # A normaliser upgrade is not news: compare like with like.
+            rederive(self.session, latest, document.url)
+        self._restore_if_removed(document)
+        if latest is not None and latest.fingerprint == content.fingerprint:
+            body_sha = sha256_hex(self.page.body)
+            fetch = self._fetch(
+                document,
+                FetchOutcome.UNCHANGED,
+                blob=body_sha if body_sha == latest.blob_sha256 else None,
+            )
+            return self._result(FetchOutcome.UNCHANGED, document, None, fetch)
+
+        outcome = content.outcome or FetchOutcome.NEW_CONTENT
+        blob = put_blob(self.session, self.page.body, self.page.content_type)
+        fetch = self._fetch(document, outcome, blob=blob)
+        version = Version(
+            document_id=document.id,
+            seq=(latest.seq if latest is not None else self._max_seq(document)) + 1,
+            created_at=self.page.fetched_at,
+            fingerprint=content.fingerprint,
+            normalizer=content.normalizer or "",
+            snapshot=content.snapshot,
+            blob_sha256=blob,
+            fetch_id=fetch.id,
+        )
+        self.session.add(version)
+        self.session.flush()
+        document.latest_version_id = version.id
+        document.title = content.snapshot.get("title") or document.title
+        for event in self._content_events(document, latest, content, created):
+            self._event(document, event, old=latest.id if latest else None, new=version.id)
+        return self._result(outcome, document, version.id, fetch)
+
+    def _content_events(
+        self, document: Document, latest: Version | None, content: _Content, created: bool
+    ) -> list[ChangeEvent]:
+        assert content.snapshot is not None
+        is_attachment = content.kind is DocumentKind.ATTACHMENT
+        if latest is None:
+            details: dict[str, Any] = {"title": content.snapshot.get("title"), "attachment": is_attachment}
+            if is_attachment:
+                details.update(content.snapshot["attachment"])
+            return [ChangeEvent("document_added", details)]
+        if is_attachment:
+            old = latest.snapshot.get("attachment") or {}
+            new = content.snapshot["attachment"]
+            events = [
+                ChangeEvent(
+                    "content_changed",
+                    {
+                        "attachment": True,
+                        "old_sha256": old.get("sha256"),
+                        "new_sha256": new["sha256"],
+                        "old_size": old.get("size"),
+                        "new_size": new["size"],
+                        "added": 0,
+                        "removed": 0,
+                        "edited": 1,
+                        "excerpts": [],
+                    },
+                )
+            ]
+        else:
+            events = diff_snapshots(latest.snapshot, content.snapshot)
+        revert_of = self._revert_of(document, latest, content.fingerprint or "")
+        if revert_of is not None:
+            for event in events:
+                event.details["revert_of"] = revert_of
+        return events
+
+    # -- small steps -----------------------------------------------------------------------
+
+    def _latest(self, document: Document) -> Version | None:
+        if document.latest_version_id is None:
+            return None
+        return self.session.get(Version, document.latest_version_id)
+
+    def _max_seq(self, document: Document) -> int:
+        seqs = self.session.scalars(
+            select(Version.seq)
+            .where(Version.document_id == document.id)
+            .order_by(Version.seq.desc())
+            .limit(1)
+        ).all()
+        return seqs[0] if seqs else 0
+
+    def _revert_of(self, document: Document, latest: Version, fingerprint: str) -> int | None:
+        earlier = self.session.scalars(
+            select(Version)
+            .where(Version.document_id == document.id, Version.seq < latest.seq)
+            .order_by(Version.seq.desc())
+            .limit(REVERT_WINDOW)
+        ).all()
+        for version in earlier:
+            if is_stale(version):
+                rederive(self.session, version, document.url)
+            if version.fingerprint == fingerprint:
+                return version.seq
+        return None
+
+    def _refresh_validators(self, document: Document) -> None:
+        headers = self.page.headers
+        if self.page.status == 200:
+            document.etag = headers.get("etag")
+            document.last_modified = headers.get("last-modified")
+        elif self.page.status == 304:
+            # A 304 may carry fresher validators; without them the stored ones stay valid.
+            document.etag = headers.get("etag") or document.etag
+            document.last_modified = headers.get("last-modified") or document.last_modified
+
+    def _restore_if_removed(self, document: Document) -> None:
+        if document.status != DocumentStatus.REMOVED:
+            return
+        document.status = DocumentStatus.ACTIVE
+        self._event(
+            document,
+            ChangeEvent("document_restored", {"status_code": self.page.status}),
+            old=document.latest_version_id,
+            new=document.latest_version_id,
+        )
+
+    def _fetch(
+        self,
+        document: Document | None,
+        outcome: FetchOutcome,
+        *,
+        error: str | None = None,
+        blob: str | None = None,
+    ) -> Fetch:
+        headers = self.page.headers
+        fetch = Fetch(
+            source_id=self.source_id,
+            document_id=document.id if document is not None else None,
+            crawl_run_id=self.page.crawl_run_id,
+            url=self.page.url,
+            final_url=self.page.final_url if self.page.final_url != self.page.url else None,
+            fetched_at=self.page.fetched_at,
+            status_code=self.page.status,
+            outcome=str(outcome),
+            etag=(headers.get("etag") or None) and headers["etag"][:512],
+            last_modified=(headers.get("last-modified") or None) and headers["last-modified"][:64],
+            blob_sha256=blob,
+            error=error or self.page.error,
+        )
+        self.session.add(fetch)
+        self.session.flush()
+        return fetch
+
+    def _event(self, document: Document, event: ChangeEvent, *, old: int | None, new: int | None) -> None:
+        change = Change(
+            source_id=self.source_id,
+            document_id=document.id,
+            crawl_run_id=self.page.crawl_run_id,
+            kind=event.kind,
+            detected_at=self.page.fetched_at,
+            old_version_id=old,
+            new_version_id=new,
+            details=event.details,
+        )
+        self.session.add(change)
+        self.changes.append(change)
+
+    def _result(
+        self, outcome: FetchOutcome, document: Document | None, version_id: int | None, fetch: Fetch
+    ) -> RecordResult:
+        if self.changes:
+            self.session.flush()
+            for change in self.changes:
+                for channel, kinds in self.channels.items():
+                    if kinds is None or change.kind in kinds:
+                        self.session.add(Delivery(change_id=change.id, channel=channel))
+            self.session.flush()
+        return RecordResult(
+            outcome=outcome,
+            document_id=document.id if document is not None else None,
+            version_id=version_id,
+            changes=[c.id for c in self.changes],
+            change_kinds=[c.kind for c in self.changes],
+            fetch_id=fetch.id,
+            error=fetch.error,
+        )

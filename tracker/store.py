@@ -1,0 +1,67 @@
+"""Lookups and get-or-create for sources and documents, and what the crawler needs before a crawl."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker.models import Document, DocumentKind, Source, utcnow
+from tracker.upsert import insert_ignore
+
+
+def validators(session: Session, source_name: str) -> dict[str, tuple[str | None, str | None]]:
+    """url -> (ETag, Last-Modified) of the source's documents that have at least one validator."""
+    rows = session.execute(
+        select(Document.url, Document.etag, Document.last_modified)
+        .join(Source, Source.id == Document.source_id)
+        .where(Source.name == source_name)
+        .where((Document.etag.is_not(None)) | (Document.last_modified.is_not(None)))
+    )
+    return {url: (etag, last_modified) for url, etag, last_modified in rows}
+
+
+def known_urls(session: Session, source_name: str) -> set[str]:
+    """Every document URL recorded for the source, active or removed."""
+    rows = session.scalars(
+        select(Document.url).join(Source, Source.id == Document.source_id).where(Source.name == source_name)
+    )
+    return set(rows)
+
+
+def ensure_source(session: Session, name: str) -> Source:
+    """The source called ``name``, created on first sight (safe against a concurrent creator)."""
+    # Also the transaction's first write: on SQLite it takes the write lock before anything is
+    # read, so two processes recording the same page cannot both see the same latest version.
+    insert_ignore(session, Source, {"name": name, "created_at": utcnow()}, index_elements=["name"])
+    return session.scalars(select(Source).where(Source.name == name)).one()
+
+
+def find_document(session: Session, source_id: int, url: str, *, lock: bool = False) -> Document | None:
+    stmt = select(Document).where(Document.source_id == source_id, Document.url == url)
+    if lock:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).one_or_none()
+
+
+def ensure_document(session: Session, source_id: int, url: str, kind: DocumentKind) -> tuple[Document, bool]:
+    """The document (locked for this transaction) and whether it was created just now."""
+    existing = find_document(session, source_id, url, lock=True)
+    if existing is not None:
+        return existing, False
+    now = utcnow()
+    created = insert_ignore(
+        session,
+        Document,
+        {
+            "source_id": source_id,
+            "url": url,
+            "kind": str(kind),
+            "status": "active",
+            "first_seen_at": now,
+            "last_seen_at": now,
+        },
+        index_elements=["source_id", "url"],
+    )
+    document = find_document(session, source_id, url, lock=True)
+    assert document is not None  # inserted above or by a concurrent writer
+    return document, created
