@@ -30,7 +30,7 @@ from portal import PortalServer  # noqa: E402
 SOURCE = """
 [[source]]
 name = "bulk"
-start_urls = ["{url}/bulk/list.html"]
+start_urls = ["{url}/bulk/index.html"]
 allowed_hosts = ["127.0.0.1"]
 allow_private_addresses = true
 obey_robots = false

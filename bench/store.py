@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
 from tracker.db import make_engine, session_scope, upgrade  # noqa: E402
 from tracker.models import Change, Document, Source, Version  # noqa: E402
+from tracker.normalize import normalize  # noqa: E402
 from tracker.page import PageSnapshot  # noqa: E402
 from tracker.query import changes, history  # noqa: E402
 from tracker.record import record  # noqa: E402
@@ -59,7 +60,7 @@ def bench_record(factory: sessionmaker[Session], engine: Engine, pages: int) -> 
             source="bench",
             url=f"http://127.0.0.1/art/2024/3/1/art_1_{i}.html",
             status=200,
-            body=body.replace(b"<span id=\"views\">1287</span>", b"<span id=\"views\">%d</span>" % (i + minute)),
+            body=body.replace(b'<span id="views">1287</span>', b'<span id="views">%d</span>' % (i + minute)),
             headers={"content-type": "text/html; charset=utf-8", "etag": f'"{i}-{minute}"'},
             fetched_at=T0 + timedelta(minutes=minute),
         )
@@ -75,9 +76,17 @@ def bench_record(factory: sessionmaker[Session], engine: Engine, pages: int) -> 
     before = db_bytes(engine)
     unchanged_rate = run(1)
     grown = db_bytes(engine) - before
+    # The normaliser's share, to tell the store's own cost apart.
+    start = time.perf_counter()
+    for i in range(pages):
+        normalize(page(i, 2).body)
+    normalize_ms = (time.perf_counter() - start) / pages * 1000
     return {
         "new_pages_per_s": new_rate,
         "unchanged_pages_per_s": unchanged_rate,
+        "normalize_ms_per_page": normalize_ms,
+        "store_ms_per_new_page": 1000 / new_rate - normalize_ms,
+        "store_ms_per_unchanged_page": 1000 / unchanged_rate - normalize_ms,
         "bytes_per_unchanged_refetch": grown / pages,
     }
 
@@ -87,7 +96,9 @@ def populate(engine: Engine, docs: int, versions: int, batch: int = 20_000) -> N
     rng = random.Random(7)
     sources = [f"source-{i}" for i in range(20)]
     with engine.begin() as conn:
-        conn.execute(insert(Source), [{"id": i + 1, "name": n, "created_at": T0} for i, n in enumerate(sources)])
+        conn.execute(
+            insert(Source), [{"id": i + 1, "name": n, "created_at": T0} for i, n in enumerate(sources)]
+        )
     doc_rows: list[dict[str, Any]] = []
     version_rows: list[dict[str, Any]] = []
     change_rows: list[dict[str, Any]] = []
@@ -184,7 +195,9 @@ def populate(engine: Engine, docs: int, versions: int, batch: int = 20_000) -> N
             conn.exec_driver_sql("ANALYZE")
 
 
-def latency(factory: sessionmaker[Session], fn: Callable[[Session], object], rounds: int) -> tuple[float, float]:
+def latency(
+    factory: sessionmaker[Session], fn: Callable[[Session], object], rounds: int
+) -> tuple[float, float]:
     samples = []
     with factory() as session:
         fn(session)  # warm the cache and the statement compiler
@@ -220,7 +233,9 @@ def bench_queries(factory: sessionmaker[Session], docs: int, rounds: int) -> dic
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--database-url", help="an empty database (default: a temporary SQLite file)")
     parser.add_argument("--pages", type=int, default=500, help="pages for the record benchmark")
     parser.add_argument("--docs", type=int, default=100_000)
@@ -250,10 +265,9 @@ def main() -> None:
         upgrade(engine)
         start = time.perf_counter()
         populate(engine, args.docs, args.versions)
-        print(
-            f"populate {args.docs} documents x {args.versions} versions: {time.perf_counter() - start:.0f} s, "
-            f"{db_bytes(engine) / 1e6:.0f} MB"
-        )
+        took = time.perf_counter() - start
+        size = db_bytes(engine) / 1e6
+        print(f"populate {args.docs} documents x {args.versions} versions: {took:.0f} s, {size:.0f} MB")
         factory = sessionmaker(engine, expire_on_commit=False)
         for name, (p50, p95) in bench_queries(factory, args.docs, args.rounds).items():
             print(f"query   {name:40s} p50 {p50:7.2f} ms   p95 {p95:7.2f} ms")

@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         if args.progress == "json":
             print(json.dumps({"event": "error", "source": args.source, "error": str(exc)}), flush=True)
+        if args.run_id is not None:
+            _fail_run(args.run_id, str(exc))
         return EXIT_CONFIG
 
     from crawler.progress import Progress
@@ -58,6 +60,18 @@ def main(argv: list[str] | None = None) -> int:
         log_level=level,
     )
     return EXIT_CODES.get(result.outcome, 1)
+
+
+def _fail_run(run_id: int, error: str) -> None:
+    """Close a run row the caller created for us, so it does not stay ``running``."""
+    from tracker import runs
+    from tracker.db import session_scope
+
+    try:
+        with session_scope() as session:
+            runs.finish_run(session, run_id, "failed", {}, error=f"configuration: {error}")
+    except Exception:  # the database may be the problem; the exit code still says what happened
+        logging.getLogger(__name__).exception("could not mark crawl run %s failed", run_id)
 
 
 if __name__ == "__main__":

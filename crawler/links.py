@@ -70,13 +70,34 @@ def anchors(selector: Selector, base_url: str, scope: str | None = None) -> list
         roots = list(selector.xpath(scope) if scope.startswith(("/", "(")) else selector.css(scope))
     links: list[Link] = []
     for root in roots:
-        for a in root.xpath(".//a[@href]"):
-            href = (a.attrib.get("href") or "").strip()
+        node = root.root
+        if not hasattr(node, "iter"):
+            continue
+        # lxml directly: parsel's per-node selectors cost more than the rest of the spider together.
+        for a in node.iter("a"):
+            href = (a.get("href") or "").strip()
             if not href or href.startswith(("javascript:", "#", "mailto:")):
                 continue
-            text = " ".join(" ".join(a.xpath(".//text()").getall()).split())
+            text = " ".join("".join(a.itertext()).split())
             links.append(Link(strip_fragment(urljoin(base_url, href)), text))
     return links
+
+
+def attachment_links(selector: Selector, base_url: str, allowed_hosts: Iterable[str]) -> list[str]:
+    """Attachment URLs linked from a detail page, on allowed hosts (cheap: extension first, then join)."""
+    hosts = set(allowed_hosts)
+    found: dict[str, None] = {}
+    node = selector.root
+    if not hasattr(node, "iter"):
+        return []
+    for a in node.iter("a"):
+        href = (a.get("href") or "").strip()
+        if not href or href.startswith(("javascript:", "#", "mailto:")) or not is_attachment_url(href):
+            continue
+        url = strip_fragment(urljoin(base_url, href))
+        if host_allowed(url, hosts):
+            found[url] = None
+    return list(found)
 
 
 def detail_and_attachment_links(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,8 +13,8 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.spiders import Spider
 from sqlalchemy.orm import Session, sessionmaker
 
-from crawler.pipelines import Recorder, database_recorder
 from crawler.progress import Progress
+from crawler.recording import Recording, worker_count
 from crawler.settings import crawl_settings
 from crawler.spiders import spider_for
 from crawler.stats import CrawlCounts
@@ -21,6 +22,8 @@ from tracker import runs, store
 from tracker.config import Config, channel_routes
 from tracker.db import session_factory, session_scope
 from tracker.models import CrawlOutcome
+from tracker.page import PageSnapshot
+from tracker.settings import database_url
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +46,7 @@ def run_crawl(
     trigger: str = "manual",
     progress: Progress | None = None,
     db_url: str | None = None,
-    recorder: Recorder | None = None,
+    recorder: Callable[[PageSnapshot], Any] | None = None,
     log_level: str = "WARNING",
 ) -> CrawlResult:
     """Crawl ``source_name`` now and record it; ``recorder`` replaces the database (tests, dry runs).
@@ -56,7 +59,9 @@ def run_crawl(
     factory: sessionmaker[Session] | None = None
     validators: dict[str, tuple[str | None, str | None]] = {}
     known: set[str] = set()
-    if recorder is None:
+    recording = Recording(recorder) if recorder is not None else None
+    if recording is None:
+        db_url = db_url or database_url()
         factory = session_factory(db_url)
         with session_scope(factory) as session:
             if run_id is None:
@@ -69,7 +74,7 @@ def run_crawl(
                     existing.pid = os.getpid()
             validators = store.validators(session, source.name)
             known = store.known_urls(session, source.name)
-        recorder = database_recorder(factory, channel_routes(config, source.name))
+        recording = Recording.database(db_url, channel_routes(config, source.name), worker_count())
 
     counts = CrawlCounts()
     closed: dict[str, str] = {}
@@ -87,7 +92,7 @@ def run_crawl(
         validators=validators,
         known_urls=known,
         run_id=run_id,
-        recorder=recorder,
+        recording=recording,
         progress=progress,
     )
     error: str | None = None
@@ -97,6 +102,8 @@ def run_crawl(
         log.exception("crawl of %s failed", source.name)
         error = f"{type(exc).__name__}: {exc}"
         counts.note_error(error)
+    finally:
+        recording.close()  # drain: every page handed over is recorded before the run is stamped
     reason = closed.get("reason")
     outcome = CrawlOutcome.FAILED if error else counts.outcome(reason)
     final = counts.snapshot()

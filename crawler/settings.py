@@ -34,7 +34,8 @@ def crawl_settings(source: SourceConfig, settings: Settings, log_level: str = "W
         "LOG_INSTALL_ROOT_HANDLER": False,  # the caller configures logging
         "LOGSTATS_INTERVAL": 0 if log_level != "DEBUG" else 60,
         # Politeness: per-host concurrency and delay; AutoThrottle adapts to the server's latency.
-        "CONCURRENT_REQUESTS": max(16, source.concurrency),
+        # No more in flight than the hosts allow: a graceful stop then drains only those.
+        "CONCURRENT_REQUESTS": source.concurrency * len(source.allowed_hosts),
         "CONCURRENT_REQUESTS_PER_DOMAIN": source.concurrency,
         "DOWNLOAD_DELAY": source.download_delay,
         "RANDOMIZE_DOWNLOAD_DELAY": polite,
@@ -51,6 +52,7 @@ def crawl_settings(source: SourceConfig, settings: Settings, log_level: str = "W
         "METAREFRESH_ENABLED": False,
         "URLLENGTH_LIMIT": MAX_URL_LENGTH,
         "DEPTH_LIMIT": source.max_pages + source.max_depth + 2,  # backstop; the spider counts itself
+        "CONCURRENT_ITEMS": 16,
         "RETRY_ENABLED": True,
         "RETRY_TIMES": 2,
         "RETRY_HTTP_CODES": HTTP_RETRY_CODES,

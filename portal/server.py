@@ -35,8 +35,9 @@ class Hit:
 class PortalServer:
     """A disclosure portal on ``127.0.0.1`` in state ``a`` or ``b``; starts at construction.
 
-    ``bulk_pages`` adds ``/bulk/list.html`` (20 links a page, 下一页 pagination) over that many
-    generated ~45 KB detail pages ``/bulk/doc/2024/01/01/N.shtml`` with ETag and Last-Modified.
+    ``bulk_pages`` adds a TRS-style column ``/bulk/index.html``, ``index_1.html`` ... (20 links a
+    page, ``createPageHTML`` and 下一页) over that many generated ~45 KB detail pages
+    ``/bulk/doc/2024/01/01/N.shtml`` with ETag and Last-Modified.
     """
 
     def __init__(self, state: str = "a", port: int = 0, host: str = "127.0.0.1", bulk_pages: int = 0) -> None:
@@ -124,6 +125,9 @@ class PortalServer:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without this, Nagle + delayed ACK stall
+    # every keep-alive response by ~40 ms.
+    disable_nagle_algorithm = True
     server_version = "DemoPortal/1.0"
 
     @property
@@ -247,21 +251,21 @@ BULK_PER_LIST = 20
 
 
 def bulk_resource(path: str, total: int) -> site.Resource | None:
-    """``/bulk/list.html``, ``/bulk/list_K.html`` and ``/bulk/doc/2024/01/01/N.shtml`` (N < total)."""
-    if path.startswith("/bulk/list"):
-        match = re.fullmatch(r"/bulk/list(?:_(\d+))?\.html", path)
-        if not match:
-            return None
-        page = int(match.group(1) or 1)
+    """``/bulk/index.html``, ``/bulk/index_K.html`` and ``/bulk/doc/2024/01/01/N.shtml`` (N < total)."""
+    match = re.fullmatch(r"/bulk/index(?:_(\d+))?\.html", path)
+    if match:
+        page = int(match.group(1) or 0)
         lists = -(-total // BULK_PER_LIST)
-        if not 1 <= page <= lists:
+        if not 0 <= page < lists:
             return None
-        first = (page - 1) * BULK_PER_LIST
+        first = page * BULK_PER_LIST
         links = [
             (f"/bulk/doc/2024/01/01/{n}.shtml", f"第{n}号文件", "2024-01-01")
             for n in range(first, min(first + BULK_PER_LIST, total))
         ]
-        pager = f'<a href="/bulk/list_{page + 1}.html">下一页</a>' if page < lists else ""
+        pager = f'<script>createPageHTML({lists}, {page}, "index", "html");</script>'
+        if page + 1 < lists:
+            pager += f'<a href="/bulk/index_{page + 1}.html">下一页</a>'
         return site.Resource(site.list_page("批量栏目", links, pager), etag=False, last_modified=None)
     match = re.fullmatch(r"/bulk/doc/2024/01/01/(\d+)\.shtml", path)
     if not match or int(match.group(1)) >= total:

@@ -67,7 +67,12 @@ class Daemon:
         ]
         self.scheduler = BackgroundScheduler(
             jobstores={"default": MemoryJobStore()},
-            executors={"default": ThreadPoolExecutor(max_workers=self.settings.max_parallel + 2)},
+            # Crawls queue for the default pool; the lease heartbeat and notification retries have
+            # their own, so a full crawl pool can never starve the heartbeat into a stale lease.
+            executors={
+                "default": ThreadPoolExecutor(max_workers=self.settings.max_parallel),
+                "control": ThreadPoolExecutor(max_workers=2),
+            },
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         self._notify_guard = threading.Lock()
@@ -138,10 +143,20 @@ class Daemon:
                     name=f"catch-up crawl {source.name}",
                 )
         self.scheduler.add_job(
-            self.heartbeat, "interval", seconds=self.settings.heartbeat_seconds, id="lease-heartbeat"
+            self.heartbeat,
+            "interval",
+            seconds=self.settings.heartbeat_seconds,
+            id="lease-heartbeat",
+            name="scheduler lease heartbeat",
+            executor="control",
         )
         self.scheduler.add_job(
-            self.notify, "interval", seconds=self.settings.notify_retry_seconds, id="notify-retry"
+            self.notify,
+            "interval",
+            seconds=self.settings.notify_retry_seconds,
+            id="notify-retry",
+            name="notification retry",
+            executor="control",
         )
         return catch_up
 

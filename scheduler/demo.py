@@ -13,6 +13,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -147,7 +148,6 @@ def _history(session: Session, url: str) -> Table:
         select(Version).where(Version.document_id == document.id).order_by(Version.seq)
     )
     from tracker.notify.digest import event_lines
-    from tracker.notify.outbox import aware
 
     for version in versions:
         changes = session.scalars(
@@ -156,7 +156,7 @@ def _history(session: Session, url: str) -> Table:
         described = [escape(event_lines(c.kind, c.details)[0]) for c in changes]
         table.add_row(
             f"v{version.seq}",
-            f"{aware(version.created_at).astimezone():%H:%M:%S}",
+            f"{version.created_at.replace(tzinfo=version.created_at.tzinfo or UTC).astimezone():%H:%M:%S}",
             "\n".join(described) or "—",
         )
     return table

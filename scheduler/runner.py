@@ -103,7 +103,7 @@ class CrawlRunner:
             run_id = start_run(session, source, trigger, None)
         env = {**os.environ, **self.env, "GOVWATCH_DATABASE_URL": self.database_url}
         started = time.monotonic()
-        log.info("crawl %s started (run %d, trigger %s, limit %ss)", source, run_id, trigger, timeout_seconds)
+        log.info("crawl %s started (run %d, trigger %s, limit %gs)", source, run_id, trigger, timeout_seconds)
         proc = subprocess.Popen(
             self.command(source, run_id, trigger),
             stdout=subprocess.PIPE,

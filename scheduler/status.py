@@ -48,7 +48,8 @@ class Status:
                 return [iso(v) for v in value]
             return value
 
-        return iso(asdict(self))  # type: ignore[no-any-return]
+        result: dict[str, Any] = iso(asdict(self))
+        return result
 
 
 def collect_status(session: Session, config: Any | None, now: datetime | None = None) -> Status:

@@ -7,12 +7,13 @@ to run every database test against a throw-away PostgreSQL database instead of S
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -50,12 +51,65 @@ def db_env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     return db_url
 
 
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database migrated to the newest revision once per test process (SQLite path or PG name).
+
+    Copying it is much faster than running every migration for every test.
+    """
+    from tracker.db import make_engine, upgrade
+
+    if not POSTGRES_URL:
+        path = tmp_path_factory.mktemp("template") / "template.db"
+        engine = make_engine(f"sqlite:///{path}")
+        upgrade(engine)
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.dispose()
+        yield str(path)
+        return
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"govwatch_template_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False))
+    upgrade(engine)
+    engine.dispose()
+    try:
+        yield name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _clone_template(db_url: str, template: str) -> None:
+    """Give the still-empty per-test database the template's schema."""
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite":
+        path = Path(url.database or "")
+        if not path.exists():
+            shutil.copyfile(template, path)
+        return
+    probe = create_engine(db_url)
+    empty = not inspect(probe).get_table_names()
+    probe.dispose()
+    if not empty:
+        return
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{url.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{url.database}" TEMPLATE "{template}"'))
+    admin.dispose()
+
+
 @pytest.fixture
-def session_factory(db_url: str) -> Iterator[sessionmaker[Session]]:
+def session_factory(db_url: str, migrated_template: str) -> Iterator[sessionmaker[Session]]:
     """A session factory on a freshly migrated per-test database."""
     from tracker.db import make_engine, upgrade
 
+    _clone_template(db_url, migrated_template)
     engine = make_engine(db_url)
-    upgrade(engine)
+    upgrade(engine)  # a no-op unless the database already held something older
     yield sessionmaker(engine, expire_on_commit=False)
     engine.dispose()

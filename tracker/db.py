@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -91,10 +92,23 @@ def upgrade(engine: Engine) -> str | None:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except DBAPIError:
-        # SQLite has no such lock: when another process finished the same upgrade, all is well.
-        if current_revision(engine) != head:
+        # SQLite has no such lock: another process may be running the same upgrade right now.
+        if not _wait_for_revision(engine, head, SQLITE_BUSY_TIMEOUT_MS / 1000):
             raise
     return current
+
+
+def _wait_for_revision(engine: Engine, revision: str | None, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if current_revision(engine) == revision:
+                return True
+        except DBAPIError:
+            pass  # the other process is still creating the version table
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
 
 
 def schema_is_current(engine: Engine) -> bool:

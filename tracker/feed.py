@@ -38,7 +38,8 @@ def build_feed(
     feed.generator("govwatch")
     if self_url:
         feed.link(href=self_url, rel="self")
-    updated = max((aware(r["detected_at"]) for r in rows if r.get("detected_at")), default=None)
+    stamps = [stamp for r in rows if (stamp := aware(r.get("detected_at"))) is not None]
+    updated = max(stamps, default=None)
     feed.updated(updated or datetime.now(UTC))
     # feedgen prepends entries, so add oldest first to get newest first in the document.
     oldest = datetime.min.replace(tzinfo=UTC)

@@ -182,10 +182,14 @@ class Change(Base):
     """A typed change event: target_changed, metadata_changed, document_removed ..."""
 
     __tablename__ = "changes"
-    __table_args__ = (Index("ix_changes_document_id_detected_at", "document_id", "detected_at"),)
+    __table_args__ = (
+        Index("ix_changes_document_id_detected_at", "document_id", "detected_at"),
+        # A source's latest events (changes --source, the per-source feed) without a sort.
+        Index("ix_changes_source_id_detected_at", "source_id", "detected_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     crawl_run_id: Mapped[int | None] = mapped_column(
         ForeignKey("crawl_runs.id", ondelete="SET NULL"), index=True

@@ -80,6 +80,7 @@ def changes(  # noqa: PLR0917 - the positional order is the documented contract
     """
     stmt = _changes_stmt()
     if since is not None:
+        since = since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)
         stmt = stmt.where(Change.detected_at >= since)
     if source:
         stmt = stmt.where(Source.name == source)

@@ -24,12 +24,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from tracker.blobs import put_blob, sha256_hex
 from tracker.classify import classify
@@ -150,6 +151,9 @@ class _Recorder:
         self.source_id = source_id
         self.channels = channels
         self.changes: list[Change] = []
+        # SQLite keeps no offset: every stored moment is UTC, so convert before storing.
+        fetched = page.fetched_at
+        self.at = fetched.astimezone(UTC) if fetched.tzinfo else fetched.replace(tzinfo=UTC)
 
     # -- fetches without new content -------------------------------------------------
 
@@ -168,7 +172,7 @@ class _Recorder:
                     new=None,
                 )
             elif outcome is FetchOutcome.NOT_MODIFIED:
-                document.last_seen_at = self.page.fetched_at
+                document.last_seen_at = self.at
                 self._refresh_validators(document)
                 self._restore_if_removed(document)
         return self._result(outcome, document, None, fetch)
@@ -177,8 +181,8 @@ class _Recorder:
 
     def with_content(self, content: _Content) -> RecordResult:
         assert content.snapshot is not None and content.fingerprint is not None
-        document, created = ensure_document(self.session, self.source_id, self.page.url, content.kind)
-        document.last_seen_at = self.page.fetched_at
+        document, _created = ensure_document(self.session, self.source_id, self.page.url, content.kind)
+        document.last_seen_at = self.at
         self._refresh_validators(document)
         latest = self._latest(document)
         if latest is not None and is_stale(latest):
@@ -200,7 +204,7 @@ class _Recorder:
         version = Version(
             document_id=document.id,
             seq=(latest.seq if latest is not None else self._max_seq(document)) + 1,
-            created_at=self.page.fetched_at,
+            created_at=self.at,
             fingerprint=content.fingerprint,
             normalizer=content.normalizer or "",
             snapshot=content.snapshot,
@@ -211,12 +215,12 @@ class _Recorder:
         self.session.flush()
         document.latest_version_id = version.id
         document.title = content.snapshot.get("title") or document.title
-        for event in self._content_events(document, latest, content, created):
+        for event in self._content_events(document, latest, content):
             self._event(document, event, old=latest.id if latest else None, new=version.id)
         return self._result(outcome, document, version.id, fetch)
 
     def _content_events(
-        self, document: Document, latest: Version | None, content: _Content, created: bool
+        self, document: Document, latest: Version | None, content: _Content
     ) -> list[ChangeEvent]:
         assert content.snapshot is not None
         is_attachment = content.kind is DocumentKind.ATTACHMENT
@@ -257,7 +261,8 @@ class _Recorder:
     def _latest(self, document: Document) -> Version | None:
         if document.latest_version_id is None:
             return None
-        return self.session.get(Version, document.latest_version_id)
+        # The snapshot is loaded only when it is diffed: an unchanged fetch needs the fingerprint alone.
+        return self.session.get(Version, document.latest_version_id, options=[defer(Version.snapshot)])
 
     def _max_seq(self, document: Document) -> int:
         seqs = self.session.scalars(
@@ -318,7 +323,7 @@ class _Recorder:
             crawl_run_id=self.page.crawl_run_id,
             url=self.page.url,
             final_url=self.page.final_url if self.page.final_url != self.page.url else None,
-            fetched_at=self.page.fetched_at,
+            fetched_at=self.at,
             status_code=self.page.status,
             outcome=str(outcome),
             etag=(headers.get("etag") or None) and headers["etag"][:512],
@@ -336,7 +341,7 @@ class _Recorder:
             document_id=document.id,
             crawl_run_id=self.page.crawl_run_id,
             kind=event.kind,
-            detected_at=self.page.fetched_at,
+            detected_at=self.at,
             old_version_id=old,
             new_version_id=new,
             details=event.details,

@@ -23,8 +23,8 @@ from twisted.web._newclient import ResponseFailed
 
 from crawler import links
 from crawler.middlewares import HINT, Refused
-from crawler.pipelines import Recorder
 from crawler.progress import Progress
+from crawler.recording import Recording
 from crawler.stats import CrawlCounts
 from tracker.config import SourceConfig
 from tracker.page import PageSnapshot
@@ -49,7 +49,7 @@ class PortalSpider(scrapy.Spider):
         validators: Mapping[str, tuple[str | None, str | None]] | None = None,
         known_urls: Iterable[str] = (),
         run_id: int | None = None,
-        recorder: Recorder | None = None,
+        recording: Recording | None = None,
         progress: Progress | None = None,
         **kwargs: Any,
     ) -> None:
@@ -59,7 +59,7 @@ class PortalSpider(scrapy.Spider):
         self.validators = dict(validators or {})
         self.known_urls = sorted(set(known_urls))
         self.run_id = run_id
-        self.recorder = recorder
+        self.recording = recording or Recording(lambda page: None)
         self.progress = progress or Progress("none")
         self.pattern = re.compile(source.detail_url_pattern) if source.detail_url_pattern else None
         self.seen: set[str] = set()
@@ -195,9 +195,7 @@ class PortalSpider(scrapy.Spider):
         )
         yield self.snapshot(response, is_attachment=not is_page)
         if kind == DETAIL and is_page and response.status == 200 and isinstance(response, TextResponse):
-            found = links.anchors(response.selector, response.url)
-            _, attachments = links.detail_and_attachment_links(found, self.source.allowed_hosts)
-            for url in attachments:
+            for url in links.attachment_links(response.selector, response.url, self.source.allowed_hosts):
                 request = self.page_request(url, ATTACHMENT, response.meta.get("level", 1) + 1)
                 if request is not None:
                     yield request

@@ -99,8 +99,12 @@ def run(
             setattr(settings, name, value)
     if not logging.getLogger().isEnabledFor(logging.INFO):
         logging.getLogger().setLevel(logging.INFO)  # a daemon's log is its interface
+        for noisy in ("apscheduler", "alembic"):  # our own lines say what ran
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     url = database_url()
-    daemon = Daemon(config, session_factory(url), url, config_path=config.path, settings=settings)
+    # Crawl subprocesses get an absolute path: they must find the same file whatever their cwd.
+    resolved = config.path.resolve() if config.path else None
+    daemon = Daemon(config, session_factory(url), url, config_path=resolved, settings=settings)
     if not daemon.scheduled:
         click.echo(f"warning: no source in {config.path} has a schedule; nothing to run", err=True)
     try:

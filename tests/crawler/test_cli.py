@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from portal import PortalServer
 from tests.crawler.conftest import REPO, crawl_env, start_crawl, write_config
+from tracker import runs
 from tracker.models import CrawlRun, Version
 
 pytestmark = pytest.mark.slow
@@ -29,10 +30,10 @@ download_delay = 0
 BULK = """
 [[source]]
 name = "bulk"
-start_urls = ["{url}/bulk/list.html"]
+start_urls = ["{url}/bulk/index.html"]
 allowed_hosts = ["127.0.0.1"]
 allow_private_addresses = true
-download_delay = 0.3
+download_delay = 0.1
 concurrency = 1
 max_pages = 100
 """
@@ -78,9 +79,17 @@ def test_private_addresses_are_refused_unless_allowed(
     assert not any(h.path == "/xxgk/list.html" for h in portal.hits)  # nothing was sent
 
 
-def test_bad_config_and_unknown_source_exit_2(portal: PortalServer, tmp_path: Path, db_url: str) -> None:
+def test_bad_config_and_unknown_source_exit_2(
+    portal: PortalServer, tmp_path: Path, db_url: str, session_factory: sessionmaker[Session]
+) -> None:
     config = write_config(tmp_path, portal)
     assert govwatch("crawl", "nope", "--config", str(config), db_url=db_url).returncode == 2
+    with session_factory.begin() as session:
+        run_id = runs.start_run(session, "nope", "schedule", pid=None)
+    assert start_crawl("nope", config, db_url, "--run-id", str(run_id)).wait(timeout=60) == 2
+    with session_factory() as session:
+        run = session.get(CrawlRun, run_id)
+        assert run is not None and run.outcome == "failed" and "no source named 'nope'" in (run.error or "")
     broken = tmp_path / "broken.toml"
     broken.write_text('[[source]]\nname = "x"\n', encoding="utf-8")
     result = govwatch("sources", "--config", str(broken), "--check", db_url=db_url)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import signal
 import socket
@@ -115,6 +116,21 @@ def test_scheduled_runs_happen_never_overlap_and_a_second_scheduler_is_refused(
             select(Version.document_id, func.count()).group_by(Version.document_id)
         ).all()
     assert per_doc and all(n == 1 for _, n in per_doc)  # unchanged portal: one version each
+
+    # Downtime longer than the interval: the next start-up catches up once, then follows the schedule.
+    time.sleep(2.5)
+    restarted = Daemon(load_config(config), session_factory, db_env, config, DaemonSettings())
+    restarted.start()
+    try:
+        wait_for(
+            lambda: any(r.trigger == "catchup" for r in runs(session_factory)[len(all_runs) :]),
+            what="the catch-up crawl after downtime",
+        )
+    finally:
+        restarted.shutdown()
+    after = runs(session_factory)[len(all_runs) :]
+    assert after[0].trigger == "catchup"
+    assert [r.trigger for r in after].count("catchup") == 1
 
 
 def test_one_catch_up_run_per_overdue_source_after_downtime(
@@ -255,7 +271,9 @@ def test_webhook_down_for_two_crawls_then_up_gets_every_event_once(
         config_path = tmp_path / "govwatch.toml"
         config_path.write_text(
             source_toml("demo-hanweb", "hanweb", portal.url + HANWEB, "every 1h")
-            + f'[[channel]]\nname = "hook"\ntype = "webhook"\nurl = "{hook.url}"\n',
+            + f'[[channel]]\nname = "hook"\ntype = "webhook"\nurl = "{hook.url}"\n'
+            + f'[[channel]]\nname = "targets"\ntype = "jsonl"\nurl = "{tmp_path / "t.jsonl"}"\n'
+            + 'kinds = ["targets"]\n',
             encoding="utf-8",
         )
         config = load_config(config_path)
@@ -271,10 +289,36 @@ def test_webhook_down_for_two_crawls_then_up_gets_every_event_once(
         assert deliver_pending(session_factory, config.channels, policy=policy).messages == 0
     with session_factory() as session:
         change_ids = set(session.scalars(select(Change.id)))
-        statuses = set(session.scalars(select(Delivery.status)))
+        statuses = set(session.scalars(select(Delivery.status).where(Delivery.channel == "hook")))
+    filtered = [json.loads(line) for line in (tmp_path / "t.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [c["kind"] for body in filtered for c in body["changes"]] == ["target_changed", "target_changed"]
     delivered = hook.change_ids()
     assert sorted(delivered) == sorted(change_ids) and len(delivered) == len(set(delivered))
     assert statuses == {"sent"}
     text = "\n".join(body["text"] for body in hook.received)
     assert "目标调整 地区生产总值：5.5%左右 → 6%左右" in text
     assert "信息变更 有效性：有效 → 废止" in text
+
+
+def test_stopping_the_scheduler_stops_the_running_crawl_cleanly(
+    portal, tmp_path: Path, db_url: str, session_factory
+):
+    config_path = tmp_path / "govwatch.toml"
+    slow = source_toml(
+        "demo-hanweb", "hanweb", portal.url + HANWEB, "every 1h", download_delay=1.0, concurrency=1
+    )
+    config_path.write_text(slow, encoding="utf-8")
+    daemon = Daemon(load_config(config_path), session_factory, db_url, config_path, DaemonSettings())
+    daemon.start()  # never crawled: the catch-up crawl starts at once
+    try:
+        wait_for(lambda: _fetches(session_factory) >= 1, what="the catch-up crawl to record a page")
+    finally:
+        daemon.shutdown()
+    [run] = runs(session_factory)
+    assert run.outcome == "interrupted" and run.finished_at is not None
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(SchedulerLock)) == 0
+        versions = list(session.scalars(select(Version)))
+        for version in versions:
+            assert session.get(Document, version.document_id).latest_version_id == version.id
+    assert versions  # what was recorded before the stop is complete and kept

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,3 +50,17 @@ def test_changes_limit_keeps_the_most_recent_in_chronological_order(
     assert [r["kind"] for r in by_id] == ["document_added"]
     assert all(r["detected_at"].tzinfo is not None for r in everything)
     assert [e["seq"] for e in timeline] == [1, 2, 3, 4]
+
+
+def test_times_are_stored_and_queried_in_utc(session_factory: sessionmaker[Session]) -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    beijing = timezone(timedelta(hours=8))
+    page = snap(html_page())
+    with session_scope(session_factory) as session:
+        record(session, replace(page, fetched_at=datetime(2026, 3, 1, 16, 0, tzinfo=beijing)))
+    with session_factory() as session:
+        [row] = changes(session)
+        assert row["detected_at"] == datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+        assert changes(session, since=datetime(2026, 3, 1, 15, 59, tzinfo=beijing))
+        assert not changes(session, since=datetime(2026, 3, 1, 8, 1, tzinfo=UTC))

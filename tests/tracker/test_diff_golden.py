@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.conftest import FIXTURES_DIR
 from tracker.diff import diff_snapshots
@@ -49,3 +51,40 @@ def test_events_are_json_serialisable_and_deterministic() -> None:
 def test_reverse_diff_mirrors_the_forward_one() -> None:
     new = merge_patch(TABLE["base"], TABLE["cases"][3]["new_patch"])  # a target added
     assert [e.kind for e in diff_snapshots(new, TABLE["base"])] == ["target_removed"]
+
+
+TARGET_KEYS = list(TABLE["base"]["targets"])
+
+
+@given(
+    key=st.sampled_from(TARGET_KEYS),
+    value=st.one_of(st.integers(0, 10_000), st.floats(0, 10_000, allow_nan=False).map(lambda v: round(v, 2))),
+)
+def test_changing_one_value_reports_exactly_that_target(key: str, value: float) -> None:
+    old = TABLE["base"]
+    new = copy.deepcopy(old)
+    new["targets"][key]["value"] = value
+    events = diff_snapshots(old, new)
+    if old["targets"][key]["value"] == value:
+        assert events == []
+    else:
+        assert [(e.kind, e.details["key"]) for e in events] == [("target_changed", key)]
+        assert events[0].details["new"]["value"] == value
+
+
+# A paragraph of punctuation alone is noise, not an addition: words are drawn first.
+WORDS = st.text(alphabet="加快推进城市更新行动", min_size=1, max_size=30)
+
+
+@given(position=st.integers(0, 5), text=WORDS.map(lambda words: words + "。"))
+def test_an_inserted_paragraph_is_one_addition(position: int, text: str) -> None:
+    old = TABLE["base"]
+    new = copy.deepcopy(old)
+    new["paragraphs"].insert(position, text)
+    events = diff_snapshots(old, new)
+    assert [e.kind for e in events] == ["content_changed"]
+    assert (events[0].details["added"], events[0].details["edited"], events[0].details["removed"]) == (
+        1,
+        0,
+        0,
+    )

@@ -62,3 +62,28 @@ def test_migrations_downgrade_to_empty_and_back(db_url: str) -> None:
     assert upgrade(engine) is None
     assert current_revision(engine) == head_revision()
     engine.dispose()
+
+
+@pytest.mark.slow
+def test_processes_opening_a_new_database_together_all_succeed(db_url: str) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    code = "import sys; from tracker.db import session_factory; session_factory(sys.argv[1])"
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, db_url], env=env, stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    errors = [p.communicate(timeout=60)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], errors
+    # Whoever created the schema said so; the others found it there or waited for it.
+    assert sum("created the database schema" in e for e in errors) >= 1
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        drift = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    assert drift == []
+    engine.dispose()

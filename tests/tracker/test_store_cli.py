@@ -146,6 +146,7 @@ def test_unknown_document_or_version_exits_not_found(recorded: sessionmaker[Sess
         assert code == EXIT_NOT_FOUND, args
 
 
+@pytest.mark.slow
 def test_db_upgrade_and_current_in_a_real_process(db_env: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "scheduler.cli"]

@@ -4,7 +4,8 @@ Public contract (used by tracker.record, the crawler and the CLI):
 
 - ``normalize(body, url=None, headers=None) -> NormalizedPage``: pure, deterministic.
   Raises a ``NormalizeError`` subclass (``EmptyBody``, ``NotHtml``, ``TooLarge``,
-  ``Undecodable``, ``NoContent``) for input that is not a page; never invents a document.
+  ``Undecodable``, ``NoContent``) for input that is not a page, and ``ExtractionFailed``
+  when a later step has a defect on a real page; never invents a document.
 - ``NormalizedPage.snapshot``: the JSON-able dict of DESIGN.md
   (title, metadata, targets, paragraphs, normalizer); ``.fingerprint``: sha256 hex of
   exactly the content a reader would call content.
@@ -18,6 +19,7 @@ from tracker.normalize.pipeline import (
     MAX_BODY_BYTES,
     NORMALIZER_VERSION,
     EmptyBody,
+    ExtractionFailed,
     NoContent,
     NormalizedPage,
     NormalizeError,
@@ -32,6 +34,7 @@ __all__ = [
     "MAX_BODY_BYTES",
     "NORMALIZER_VERSION",
     "EmptyBody",
+    "ExtractionFailed",
     "NoContent",
     "NormalizeError",
     "NormalizedPage",

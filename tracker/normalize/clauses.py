@@ -70,7 +70,7 @@ def _target(raw: str, quantity: Quantity, text: str, embedded: list[Quantity], r
             if indicator.endswith(word):
                 distributive, indicator = word, indicator[: -len(word)]
                 break
-    else:
+    elif "分别" in indicator or indicator.endswith("各"):
         head_part, word, verb = distributive_end(indicator)
         if word:
             indicator, distributive, comparator = head_part, word, verb or None
@@ -148,6 +148,8 @@ def _resolve(
 
 def _distribute(targets: list[Target]) -> list[Target]:
     """分别达A、B and X、Y各N: give each value its own indicator."""
+    if not any(t.distributive for t in targets):
+        return targets
     out: list[Target] = []
     i = 0
     while i < len(targets):

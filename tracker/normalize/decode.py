@@ -54,6 +54,7 @@ MAX_REPLACED_SHARE = 0.05
 # Below this share a declared or usual encoding with a few bad bytes beats a statistical guess.
 MIN_REPAIRABLE_SHARE = 0.005
 MIN_COMMON_HAN = 0.75
+MIN_HAN_SAMPLE = 20
 _HAN = re.compile(r"[\u4e00-\u9fff]+")
 
 
@@ -162,7 +163,7 @@ def _detect(body: bytes, utf8: str | None, declared: list[str], warnings: list[s
     if utf8 is not None:
         return Decoded(utf8, "utf-8", tuple(warnings))
     gb = _strict(body, "gb18030")
-    if gb is not None and _cjk_share(gb) > 0.05 and common_han_share(gb) >= MIN_COMMON_HAN:
+    if gb is not None and common_han_share(gb) >= MIN_COMMON_HAN:
         return Decoded(gb, "gb18030", (*warnings, "charset detected"))
     # A few corrupt bytes in an otherwise consistent page: keep the encoding that loses least.
     # Ties go to the earliest candidate, so the same bytes always give the same text.
@@ -189,8 +190,8 @@ def common_han_share(text: str) -> float:
 
     Chinese prose scores above 0.9; other CJK encodings read as GBK land on rare characters.
     """
-    han = "".join(_HAN.findall(text[:20000]))[:800]
-    if not han:
+    han = "".join(_HAN.findall(text[:8000]))[:400]
+    if len(han) < MIN_HAN_SAMPLE:
         return 0.0
     encoded = to_simplified(han).encode("gb2312", errors="replace")
     common = total = i = 0
@@ -207,14 +208,8 @@ def common_han_share(text: str) -> float:
 
 
 def _plausible(text: str) -> bool:
-    return _HAN.search(text) is None or common_han_share(text) >= MIN_COMMON_HAN
-
-
-def _cjk_share(text: str) -> float:
-    sample = text[:20000]
-    if not sample:
-        return 0.0
-    return sum(map(len, _HAN.findall(sample))) / len(sample)
+    han = _HAN.findall(text[:8000])
+    return sum(map(len, han)) < MIN_HAN_SAMPLE or common_han_share(text) >= MIN_COMMON_HAN
 
 
 def _checked(text: str, codec: str, warnings: tuple[str, ...]) -> Decoded:

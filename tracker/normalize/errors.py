@@ -25,6 +25,12 @@ class Undecodable(NormalizeError):
     reason = "undecodable"
 
 
+class ExtractionFailed(NormalizeError):
+    """The page parsed but a later extraction step failed on it (a defect to fix, not bad input)."""
+
+    reason = "extraction_failed"
+
+
 class NoContent(NormalizeError):
     """An HTML page without any body text (a bare frame, a redirect stub, an error shell)."""
 

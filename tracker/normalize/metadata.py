@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from lxml import etree
-from lxml.html import HtmlElement
+from lxml.etree import _Element as HtmlElement
 
 from tracker.normalize.chrome import raw_lines
 
@@ -54,29 +53,23 @@ _PLACEHOLDER_EXACT = frozenset({"", "—", "— —", "--", "-", "/", "无"})
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 _LABEL_VALUE = re.compile(r"^(?P<label>[^\d::|]{1,16}?)\s*[::]\s*(?P<value>.*)$")
 _PLAIN_LABEL = re.compile(r"^[^\d::|]{1,16}?[::]?$")
-# Cheap pre-filter run inside libxml2; the regex then confirms each candidate text node.
-_TEXTS = etree.XPath(
-    "//body//text()[contains(., '索') or contains(., '布机构') or contains(., '布機構')"
-    " or contains(., '日期') or contains(., '文件编') or contains(., '文件編') or contains(., '文字')"
-    " or contains(., '信息名') or contains(., '容概述') or contains(., '公开') or contains(., '公開')"
-    " or contains(., '关键') or contains(., '關鍵')]"
-)
 Prepare = Callable[[list[str]], list[str]]
 
 
 def find_block(root: HtmlElement, container: HtmlElement | None) -> HtmlElement | None:
     """The smallest element holding (nearly) all metadata labels outside the body container."""
     hits: list[HtmlElement] = []
-    for node in _TEXTS(root):
-        if _HINT.search(node):
-            parent = node.getparent()
-            if parent is not None and node.is_tail:
-                parent = parent.getparent()
-            if parent is None:
-                continue
-            if container is not None and (parent is container or container in parent.iterancestors()):
-                continue
-            hits.append(parent)
+    inside = set(container.iter()) if container is not None else set()
+    for el in root.iter():
+        if el in inside:
+            continue
+        text, tail = el.text, el.tail
+        if text and _HINT.search(text):
+            hits.append(el)
+        if tail and _HINT.search(tail):
+            parent = el.getparent()
+            if parent is not None and parent not in inside:
+                hits.append(parent)
     if len(hits) < 2:
         return None
     counts: dict[HtmlElement, int] = {}

@@ -21,7 +21,7 @@ _MAGNITUDE = r"(?:万亿|亿|万)"
 # Longest first, so the alternation prefers 场次 over 场 and 人次 over 人.
 _UNIT_WORDS = "|".join(sorted(_BASE_UNITS.split(), key=len, reverse=True))
 _UNIT = rf"(?:%|‰|{_MAGNITUDE}?(?:{_UNIT_WORDS})(?:\([^()]{{1,3}}\))?)"
-_ARABIC = r"\d+(?:,\d{3})*(?:\.\d+)?"
+_ARABIC = r"[0-9]+(?:,[0-9]{3})*(?:\.[0-9]+)?"
 # A Chinese numeral must carry a digit (四千五百五十, 两) or follow an "above" word (超千亿元);
 # a bare 千/百/万 elsewhere is an idiom (千家万户, 每千人口), not a quantity.
 _CN_DIGITS = "零〇一二两三四五六七八九"
@@ -42,13 +42,13 @@ QUANTITY_RE = re.compile(
 # such a run is the full pattern tried, which keeps a 45 KB page well under a millisecond.
 _UNIT_FIRST = "".join(sorted({u[0] for u in _BASE_UNITS.split()} | {"%", "‰"}))
 _CANDIDATE_RE = re.compile(
-    rf"[\d{_CN_DIGITS}十百千][\d{_CN_DIGITS}十百千点.,]*[余多]?(?:万亿|亿|万)?[{_UNIT_FIRST}]"
+    rf"[0-9{_CN_DIGITS}十百千][0-9{_CN_DIGITS}十百千点.,]*[余多]?(?:万亿|亿|万)?[{_UNIT_FIRST}]"
 )
 _NUMERAL_CHARS = frozenset("0123456789.,点" + _CN_DIGITS + "十百千")
 _RANGE_CHARS = frozenset("-－~～—–至到")
 _PREFIX_SET = frozenset(_PREFIX_QUALIFIERS)
+_PREFIX_LAST = frozenset(p[-1] for p in _PREFIX_QUALIFIERS)
 _REACH = 16  # longest prefix, range head, unit tail and suffix around a run
-_CHINESE_RE = re.compile(_CHINESE)
 
 
 class Quantity(NamedTuple):
@@ -93,28 +93,21 @@ def parse_number(text: str) -> Number | None:
 
 def quantity_from_match(match: re.Match[str]) -> Quantity | None:
     """Build a Quantity from a ``QUANTITY_RE`` match, or None for numerals that are not numbers."""
-    num, num2, prefix = match["num"], match["num2"], match["prefix"]
-    chinese = not num[0].isdigit()
-    if chinese and num in ("千", "百", "十") and prefix is None:
+    prefix, num, unit1, num2, approx, unit, suffix = match.groups()
+    if prefix is None and num in ("千", "百", "十"):
         return None
-    value = parse_number(num)
+    value = int(num) if num.isdigit() else parse_number(num)  # plain integers are the common case
     if value is None:
         return None
-    value_max = parse_number(num2) if num2 else None
-    if num2 and value_max is None:
-        return None
-    unit = match["unit"]
-    if match["unit1"] and match["unit1"] != unit:
-        return None
-    qualifier = prefix or match["suffix"] or match["approx"]
-    if prefix and match["suffix"]:
-        qualifier = f"{prefix}…{match['suffix']}"
+    value_max = None
+    if num2:
+        value_max = parse_number(num2)
+        if value_max is None or (unit1 and unit1 != unit):
+            return None
+    qualifier = prefix or suffix or approx
+    if prefix and suffix:
+        qualifier = f"{prefix}…{suffix}"
     return Quantity(match.start(), match.end(), value, value_max, unit, qualifier)
-
-
-def is_chinese_numeral(text: str) -> bool:
-    """True for text that is entirely a Chinese numeral (used to reject ordinals like 十四五)."""
-    return _CHINESE_RE.fullmatch(text) is not None
 
 
 def _match_start(text: str, run_start: int, floor: int) -> int:
@@ -124,6 +117,8 @@ def _match_start(text: str, run_start: int, floor: int) -> int:
         start -= 2  # "4-5家": the first number has no unit of its own, so no candidate
         while start - 1 >= floor and text[start - 1] in _NUMERAL_CHARS:
             start -= 1
+    if start - 1 < floor or text[start - 1] not in _PREFIX_LAST:
+        return start
     for width in (3, 2, 1):
         if start - width >= floor and text[start - width : start] in _PREFIX_SET:
             return start - width

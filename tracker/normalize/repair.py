@@ -9,7 +9,11 @@ import ftfy
 _TONES = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
 # `發(fā)` : a parenthesised, tone-marked pinyin syllable right after a Han character.
 # Requiring a tone mark keeps `(GDP)`, `(试点)`, `(一)` and English glosses untouched.
-_PINYIN = re.compile(rf"(?<=[\u3400-\u9fff])[(（](?=[a-zü{_TONES}]*[{_TONES}])[a-zü{_TONES}]{{1,7}}[)）]")
+# The bracket comes first so the scan only stops at brackets (a leading look-behind would
+# be tried at every character of the page).
+_PINYIN = re.compile(
+    rf"[(（](?<=[\u3400-\u9fff][(（])(?=[a-zü{_TONES}]*[{_TONES}])[a-zü{_TONES}]{{1,7}}[)）]"
+)
 
 # A paragraph whose GBK bytes were decoded one byte out of step: it starts with the `?` of the
 # broken first pair and runs until an ASCII-range byte (0x40-0x7E, a valid GBK trail byte) that
@@ -22,11 +26,12 @@ _BRACKETS = (("（", "）"), ("(", ")"), ("“", "”"), ("《", "》"))
 # Traces of misdecoding left after repairs: replacement char, kana, bopomofo, box drawing
 # (bar the plain rules used as dashes), private-use code points, a `?` glued to Han text
 # (the pair a decoder gave up on), and a pinyin annotation hanging off an ASCII byte.
+# Each alternative starts with a literal or a rare class, so the scan is quick on clean text.
 _DAMAGE = re.compile(
     r"[\ufffd\u3040-\u30ff\u3100-\u312f\u2503-\u257f\ue000-\uf8ff]"
-    r"|[\u4e00-\u9fff“”]\?[^\s?”)]"
-    r"|^\?[\u3000-\u9fff]"
-    rf"|[\x21-\x7e][(（][a-zü{_TONES}]*[{_TONES}][a-zü{_TONES}]*[)）]"
+    r"|\?(?:(?<=[\u4e00-\u9fff“”]\?)[^\s?”)]|(?<=^\?)[\u3000-\u9fff])"
+    rf"|[(（](?<=[\x21-\x7e][(（])[a-zü{_TONES}]*[{_TONES}][a-zü{_TONES}]*[)）]",
+    re.MULTILINE,
 )
 # UTF-8 read as cp1252/latin-1: a lead byte letter followed by a continuation-byte character.
 _CP1252_MOJIBAKE = re.compile("[ÃÂâäåæçèéêëìíîïð][\u0080-\u00bf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]")
@@ -71,6 +76,13 @@ def fix_cp1252_mojibake(text: str) -> str:
 
 def is_damaged(text: str) -> bool:
     return _DAMAGE.search(text) is not None
+
+
+def damaged_indexes(paragraphs: list[str]) -> list[int]:
+    """Indexes of paragraphs still carrying misdecoding traces (one scan when there are none)."""
+    if _DAMAGE.search("\n".join(paragraphs)) is None:
+        return []
+    return [i for i, p in enumerate(paragraphs) if is_damaged(p)]
 
 
 def repair_lines(lines: list[str]) -> str:

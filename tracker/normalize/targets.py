@@ -21,6 +21,11 @@ What counts as a target:
   第/每/届, or naming a document (``12条措施``) or a plan (``九个方面``) are not targets, and a
   number without a unit (``2024年``, ``十四五``, ``三年行动``) never is.
 - a quantity followed by more words (``超10亿元项目80个``) is part of the indicator.
+
+Lists: ``A、B分别达X、Y`` and ``A、B各N`` give one target per item; ``超30亿元或3亿美元`` at the
+end of a part gives two targets (same indicator, two units); a ``其中`` part or a bare verb
+(``竣工100个``) borrows what it counts from the part before. Values are ``int`` when integral,
+else ``float``; 万/亿 written before the unit stay in the unit (``13万人`` → 13, ``万人``).
 """
 
 from __future__ import annotations

@@ -1,23 +1,36 @@
-"""Text normal form shared by every extracted string: NFKC widths, one kind of space, no CJK gaps."""
+"""Text normal form shared by every extracted string: NFKC forms, one kind of space, no CJK gaps."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 
+# Characters NFKC changes in Chinese pages: full-width forms, ideographic and odd spaces,
+# leaders, number forms, enclosed numbers, squared units, compatibility ideographs.
+# NFKC over just these runs equals NFKC over the text and costs a fraction on CJK prose.
+_COMPAT = re.compile(
+    "[\u00a0\u00aa\u00b2\u00b3\u00b5\u00b9\u00ba\u00bc-\u00be\u2000-\u200a\u2024-\u2026\u202f"
+    "\u205f\u2150-\u218f\u2460-\u24ff\u2e80-\u2fdf\u3000\u3200-\u33ff\uf900-\ufaff\ufe10-\ufe6f"
+    "\uff00-\uffef]+"
+)
 _SPACE = re.compile(r"[^\S\n]+")
 # Chinese text uses no word spaces: whitespace touching a CJK character or a punctuation mark
 # is layout (indentation, line wrapping, &nbsp; padding), never content.
+# (the space comes first so the scan only stops at spaces)
 _CJK_GAP = re.compile(
-    r"(?<=[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef“”‘’、。《》【】,.:;!?()\[\]%|]) "
-    r"| (?=[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef“”‘’、。《》【】,.:;!?()\[\]%|])"
+    r" (?:(?<=[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef“”‘’、。《》【】,.:;!?()\[\]%|] )"
+    r"|(?=[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef“”‘’、。《》【】,.:;!?()\[\]%|]))"
 )
 _SESSION = re.compile(r"(?i)([?&;](?:token|sessionid|jsessionid|sid|timestamp|_t)=)[^&\s#]*")
 
 
+def _nfkc(match: re.Match[str]) -> str:
+    return unicodedata.normalize("NFKC", match.group())
+
+
 def clean_lines(text: str) -> list[str]:
     """Clean many lines at once (joined by newlines): one pass of each rule over the whole text."""
-    text = unicodedata.normalize("NFKC", text)
+    text = _COMPAT.sub(_nfkc, text)
     text = _SESSION.sub(r"\1", text)
     text = _SPACE.sub(" ", text)
     return [line.strip() for line in _CJK_GAP.sub("", text).split("\n")]
