@@ -97,22 +97,23 @@ def main() -> None:
             again = summary(out)
             results["recrawl"].append(again["pages"] / seconds)
             results["share304"].append(again["not_modified"] / max(again["pages"], 1))
+            fetch, e2e, again_rate = results["fetch"][-1], results["first"][-1], results["recrawl"][-1]
             print(
-                f"run {i + 1}: fetch only {results['fetch'][-1]:.0f} p/s, end to end {results['first'][-1]:.0f} p/s "
-                f"({first['new_versions']} versions), recrawl {results['recrawl'][-1]:.0f} p/s "
+                f"run {i + 1}: fetch only {fetch:.0f} p/s, end to end {e2e:.0f} p/s "
+                f"({first['new_versions']} versions), recrawl {again_rate:.0f} p/s "
                 f"({again['not_modified']}/{again['pages']} 304, {again['new_versions']} versions)"
             )
     med = {k: statistics.median(v) for k, v in results.items()}
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"fetch layer alone (Scrapy + spider):  {med['fetch']:.0f} pages/s (median of {args.repeat})")
-    print(
-        f"end to end (fetch+normalise+record):  {med['first']:.0f} pages/s, {med['first'] / med['fetch']:.0%} of fetch"
-    )
-    print(f"peak RSS of the crawl process:        {med['rss']:.0f} MiB")
-    print(
-        f"unchanged recrawl:                    {med['recrawl']:.0f} pages/s, {med['share304']:.0%} answered 304"
-    )
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    print(f"machine: {machine}, load average {load}")
+    print(f"fetch layer alone (Scrapy + spider): {med['fetch']:.0f} pages/s (median of {args.repeat})")
+    ratio = med["first"] / med["fetch"]
+    print(f"end to end (fetch+normalise+record): {med['first']:.0f} pages/s, {ratio:.0%} of the fetch layer")
+    print(f"peak RSS (largest crawl process):    {med['rss']:.0f} MiB")
+    share = med["share304"]
+    print(f"unchanged recrawl:                   {med['recrawl']:.0f} pages/s, {share:.0%} answered 304")
 
 
 if __name__ == "__main__":

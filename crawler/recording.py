@@ -2,7 +2,7 @@
 
 Normalising and recording a page costs several times what fetching it does, and it is CPU-bound
 Python: in the crawl's own process it shares one core (and the GIL) with Scrapy. Small crawls
-record on one thread; when more than ``BACKLOG`` pages wait, worker processes join in and use
+record on one thread; when more than ``BACKLOG`` pages wait, worker processes take over and use
 the other cores. Workers are spawned, not forked (the parent runs a reactor and threads), ignore
 SIGINT/SIGTERM (the parent decides when to stop and drains them) and exit with the parent.
 Each page is recorded in its own transaction, so a killed worker leaves nothing half-written.
@@ -11,6 +11,7 @@ Each page is recorded in its own transaction, so a killed worker leaves nothing 
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 import signal
@@ -22,6 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.page import PageSnapshot
 
+log = logging.getLogger(__name__)
+
 WORKERS_ENV = "GOVWATCH_RECORD_WORKERS"
 BACKLOG = 12
 
@@ -29,11 +32,17 @@ BACKLOG = 12
 _target: dict[str, Any] = {}
 
 
-def worker_count() -> int:
-    """``GOVWATCH_RECORD_WORKERS`` (0: never start worker processes), default: the cores, at most 4."""
+def worker_count(db_url: str) -> int:
+    """``GOVWATCH_RECORD_WORKERS`` (0: none), else 1 on SQLite and the cores (max 4) on PostgreSQL.
+
+    SQLite has one writer at a time and its busy handler sleeps in steps of up to 100 ms, so
+    several recording processes measured slower than one; PostgreSQL takes them concurrently.
+    """
     raw = os.environ.get(WORKERS_ENV, "").strip()
     if raw:
         return max(0, int(raw))
+    if db_url.startswith("sqlite"):
+        return 1
     return max(1, min(4, os.cpu_count() or 1))
 
 
@@ -84,6 +93,9 @@ class Recording:
 
     def _executor(self) -> Executor:
         if self.pool is None and self.workers > 0 and self.pending > BACKLOG:
+            log.info(
+                "%d pages waiting to be recorded: starting %d worker processes", self.pending, self.workers
+            )
             self.pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),

@@ -74,7 +74,7 @@ def run_crawl(
                     existing.pid = os.getpid()
             validators = store.validators(session, source.name)
             known = store.known_urls(session, source.name)
-        recording = Recording.database(db_url, channel_routes(config, source.name), worker_count())
+        recording = Recording.database(db_url, channel_routes(config, source.name), worker_count(db_url))
 
     counts = CrawlCounts()
     closed: dict[str, str] = {}

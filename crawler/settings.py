@@ -31,7 +31,8 @@ def crawl_settings(source: SourceConfig, settings: Settings, log_level: str = "W
         "TELNETCONSOLE_ENABLED": False,
         "REMOTE_CONTROL_ENABLED": False,  # no control port of any kind
         "LOG_LEVEL": log_level,
-        "LOG_INSTALL_ROOT_HANDLER": False,  # the caller configures logging
+        "LOG_INSTALL_ROOT_HANDLER": True,  # one stderr handler at LOG_LEVEL for Scrapy and govwatch alike
+        "LOG_FORMAT": "%(asctime)s %(levelname)s %(name)s: %(message)s",
         "LOGSTATS_INTERVAL": 0 if log_level != "DEBUG" else 60,
         # Politeness: per-host concurrency and delay; AutoThrottle adapts to the server's latency.
         # No more in flight than the hosts allow: a graceful stop then drains only those.

@@ -32,10 +32,10 @@ ROW_FIELDS = (
 
 
 def aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
+    """A stored moment in UTC: SQLite hands back naive UTC, PostgreSQL the server's time zone."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _changes_stmt() -> Select[Any]:
@@ -139,7 +139,7 @@ def history(session: Session, doc_ref: Document | str | int) -> list[dict[str, A
     entries: list[dict[str, Any]] = []
     by_version: dict[int, dict[str, Any]] = {}
     for vid, seq, created_at, fingerprint, normalizer in versions:
-        entry = {
+        entry: dict[str, Any] = {
             "seq": seq,
             "version_id": vid,
             "at": aware(created_at),

@@ -48,7 +48,7 @@ from tracker.models import (
 from tracker.normalize import EmptyBody, NormalizedPage, NormalizeError, NotHtml, normalize
 from tracker.page import PageSnapshot
 from tracker.rederive import ATTACHMENT_NORMALIZER, is_stale, rederive
-from tracker.store import ensure_document, ensure_source, find_document
+from tracker.store import begin_write, ensure_document, find_document, source_id
 
 log = logging.getLogger(__name__)
 
@@ -130,8 +130,8 @@ def record(
 ) -> RecordResult:
     """Record one fetch of ``page`` (see the module docstring); the caller commits."""
     content = _examine(page)
-    source = ensure_source(session, page.source)  # first write: serialises writers on SQLite
-    recorder = _Recorder(session, page, source.id, channels or {})
+    begin_write(session)
+    recorder = _Recorder(session, page, source_id(session, page.source), channels or {})
     if content.snapshot is None:
         assert content.outcome is not None
         return recorder.no_content(content.outcome, content.error)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import weakref
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,10 +33,42 @@ def known_urls(session: Session, source_name: str) -> set[str]:
 
 def ensure_source(session: Session, name: str) -> Source:
     """The source called ``name``, created on first sight (safe against a concurrent creator)."""
-    # Also the transaction's first write: on SQLite it takes the write lock before anything is
-    # read, so two processes recording the same page cannot both see the same latest version.
     insert_ignore(session, Source, {"name": name, "created_at": utcnow()}, index_elements=["name"])
     return session.scalars(select(Source).where(Source.name == name)).one()
+
+
+# Source ids known to be committed, per engine: sources are never deleted while a crawl runs,
+# and looking one up costs two statements on every recorded page.
+_SOURCE_IDS: weakref.WeakKeyDictionary[Any, dict[str, int]] = weakref.WeakKeyDictionary()
+
+
+def source_id(session: Session, name: str) -> int:
+    """The id of the source called ``name``, created on first sight."""
+    bind = session.get_bind()
+    known = _SOURCE_IDS.setdefault(bind, {})
+    if name in known:
+        return known[name]
+    created = insert_ignore(session, Source, {"name": name, "created_at": utcnow()}, index_elements=["name"])
+    found = session.scalars(select(Source.id).where(Source.name == name)).one()
+    if not created:  # a row this transaction created may still be rolled back: not cached
+        known[name] = found
+    return found
+
+
+def begin_write(session: Session) -> None:
+    """Take SQLite's write lock before anything is read in this transaction.
+
+    Two processes recording the same page must not both read the same latest version: in
+    WAL mode a reader that later writes fails (or, worse, decided on stale data), so the
+    transaction starts as ``BEGIN IMMEDIATE`` and waits its turn (busy timeout) instead.
+    PostgreSQL needs nothing here: the document row is locked ``FOR UPDATE``.
+    """
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        return
+    raw = conn.connection.dbapi_connection
+    if raw is not None and not raw.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def find_document(session: Session, source_id: int, url: str, *, lock: bool = False) -> Document | None:

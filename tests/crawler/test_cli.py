@@ -129,3 +129,38 @@ def test_sigterm_stops_gracefully_and_marks_the_run_interrupted(
         assert run is not None and run.outcome == "interrupted" and run.finished_at is not None
         versions = session.scalar(select(func.count(Version.id)))
     assert 0 < versions < 200  # stopped early; every recorded page is complete
+
+
+FAST = """
+[[source]]
+name = "fast"
+start_urls = ["{url}/bulk/index.html"]
+allowed_hosts = ["127.0.0.1"]
+allow_private_addresses = true
+obey_robots = false
+download_delay = 0
+concurrency = 16
+"""
+
+
+def test_a_backlog_moves_recording_to_worker_processes(
+    tmp_path: Path, db_url: str, session_factory: sessionmaker[Session]
+) -> None:
+    with PortalServer(bulk_pages=120) as portal:
+        config = write_config(tmp_path, portal, FAST.format(url=portal.url))
+        env = crawl_env(db_url) | {"GOVWATCH_RECORD_WORKERS": "2"}
+        proc = subprocess.run(
+            [sys.executable, "-m", "crawler", "fast", "--config", str(config), "--progress", "json", "-v"],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "starting 2 worker processes" in proc.stderr
+    summary = json.loads(proc.stdout.splitlines()[-1])
+    assert summary["counts"]["pages"] == 120 and summary["counts"]["new_versions"] == 120
+    with session_factory() as session:
+        assert session.scalar(select(func.count(Version.id))) == 120  # every page, once

@@ -247,3 +247,12 @@ def test_digest_reads_well_for_every_kind_of_event():
     assert "新增目标 外贸进出口：（无） → 外贸进出口稳中提质" in text
     assert text.index("钟楼区2024年政府工作报告") < text.index("2.shtml") < text.index("3.shtml")
     assert [c["id"] for c in digest.payload()["changes"]] == [1, 2, 3, 4]
+
+
+def test_a_backlog_larger_than_one_batch_is_sent_in_one_call(session_factory):
+    with webhook_server() as hook:
+        channels = [ChannelConfig(name="hook", type="webhook", url=hook.url)]
+        ids = [i for _ in range(3) for i in add_run_with_changes(session_factory, documents=1)[1]]
+        report = deliver_pending(session_factory, channels, policy=NO_WAIT, batch_limit=2)
+    assert report.ok and report.sent == len(ids) == 6
+    assert sorted(hook.change_ids()) == sorted(ids)

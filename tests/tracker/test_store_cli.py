@@ -166,3 +166,13 @@ def test_db_upgrade_and_current_in_a_real_process(db_env: str) -> None:
         [*cmd, "show", "http://127.0.0.1/x"], env=env, capture_output=True, text=True, check=False
     )
     assert missing.returncode == EXIT_NOT_FOUND and "no document" in missing.stderr
+
+
+def test_reprocess_reports_counts_and_creates_no_events(recorded: sessionmaker[Session]) -> None:
+    _code, before = run("changes", "--json")
+    code, out = run("reprocess", "--json")
+    assert code == 0
+    report = json.loads(out.strip().splitlines()[-1])
+    assert (report["documents"], report["versions"], report["unchanged"], report["rewritten"]) == (1, 3, 3, 0)
+    _code, after = run("changes", "--json")
+    assert after == before

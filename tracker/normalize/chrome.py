@@ -93,6 +93,11 @@ def densest(root: HtmlElement, exclude: HtmlElement | None = None) -> HtmlElemen
     return None
 
 
+# Block boundaries; never in parsed text (libxml2 turns NUL into U+FFFD), unlike the source's newlines,
+# which are mere wrapping inside a paragraph.
+_BREAK = "\x00"
+
+
 def _walk(el: HtmlElement, out: list[str]) -> None:
     tag = el.tag
     if not isinstance(tag, str) or is_chrome(el):  # comments, processing instructions, chrome
@@ -101,25 +106,25 @@ def _walk(el: HtmlElement, out: list[str]) -> None:
         return
     block = tag in BLOCK_TAGS
     if block:
-        out.append("\n")
+        out.append(_BREAK)
     if el.text:
         out.append(el.text)
     for child in el:
         _walk(child, out)
     if block:
-        out.append("\n")
+        out.append(_BREAK)
     if el.tail:
         out.append(el.tail)
 
 
 def raw_lines(el: HtmlElement) -> list[str]:
     """Text lines of an element (block boundaries become line breaks), chrome elements skipped."""
-    out: list[str] = ["\n"]
+    out: list[str] = [_BREAK]
     if el.text:
         out.append(el.text)
     for child in el:
         _walk(child, out)
-    return [line.strip() for line in "".join(out).split("\n") if line.strip()]
+    return [line.strip() for line in "".join(out).split(_BREAK) if line and not line.isspace()]
 
 
 def is_chrome_line(line: str) -> bool:

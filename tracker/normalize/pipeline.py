@@ -53,6 +53,7 @@ _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 _MARKUP = re.compile(r"<\s*[A-Za-z!]")
 _WORDISH = re.compile(r"[^\W_]")
 _CLOSED = re.compile(r"(?i)</(?:body|html)\s*>")
+_PARTIAL_TAG = re.compile(r"<[^<>]*$")
 _TITLE_SPLIT = re.compile(r"\s*(?:_|--|——|\s[-|–]\s|\|)\s*")
 # Plain libxml2 elements: lxml.html's element classes cost a Python call per element touched.
 _PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
@@ -103,6 +104,8 @@ def _title(root: HtmlElement, fields: Mapping[str, str]) -> str:
     leading = [h for h in headings if h and squeezed.startswith(h)]
     if leading:
         candidates.append(max(leading, key=len))
+    elif not squeezed:
+        candidates.extend(h for h in headings if h)
     first = _TITLE_SPLIT.split(page_title.strip(), maxsplit=1)[0] if page_title.strip() else ""
     candidates.append(first)
     raw = next((c for c in candidates if c.strip()), "")
@@ -122,11 +125,13 @@ def normalize(
     check_html(body, headers)
     decoded = decode(body, headers)
     warnings = list(decoded.warnings)
-    root = _parse(decoded.text)
-
-    truncated = _CLOSED.search(decoded.text[-4096:]) is None
+    text = decoded.text
+    truncated = _CLOSED.search(text[-4096:]) is None
     if truncated:
         warnings.append("truncated: no closing </body> or </html>")
+        text = _PARTIAL_TAG.sub("", text)  # the parser would keep a cut-off `<di` as text
+    root = _parse(text)
+
     container = chrome.known_container(root)
     block = metadata.find_block(root, container)
     if container is None:

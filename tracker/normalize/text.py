@@ -7,7 +7,8 @@ import unicodedata
 
 # Characters NFKC changes in Chinese pages: full-width forms, ideographic and odd spaces,
 # leaders, number forms, enclosed numbers, squared units, compatibility ideographs.
-# NFKC over just these runs equals NFKC over the text and costs a fraction on CJK prose.
+# NFKC over just these runs gives NFKC of the text for what Chinese pages carry, at a
+# fraction of the cost of normalising every Han character.
 _COMPAT = re.compile(
     "[\u00a0\u00aa\u00b2\u00b3\u00b5\u00b9\u00ba\u00bc-\u00be\u2000-\u200a\u2024-\u2026\u202f"
     "\u205f\u2150-\u218f\u2460-\u24ff\u2e80-\u2fdf\u3000\u3200-\u33ff\uf900-\ufaff\ufe10-\ufe6f"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
@@ -99,6 +99,7 @@ def _claim(
     channels: Sequence[str],
     now: datetime,
     crawl_run_id: int | None,
+    limit: int,
 ) -> tuple[datetime, list[tuple[int, str, int, int | None]]]:
     """Mark due deliveries as ours; returns the claim token and (delivery, channel, change, run) rows."""
     # Random microseconds make the lease end a token no concurrent sender can share.
@@ -109,7 +110,7 @@ def _claim(
         candidates = candidates.where(due, Delivery.channel.in_(channels))
         if crawl_run_id is not None:
             candidates = candidates.where(Change.crawl_run_id == crawl_run_id)
-        ids = list(session.scalars(candidates.order_by(Delivery.id).limit(BATCH_LIMIT)))
+        ids = list(session.scalars(candidates.order_by(Delivery.id).limit(limit)))
         if not ids:
             return token, []
         session.execute(update(Delivery).where(Delivery.id.in_(ids), due).values(next_attempt_at=token))
@@ -177,28 +178,18 @@ def _record_failure(
     return retrying, gave_up
 
 
-def deliver_pending(
+def _send_batch(
     factory: sessionmaker[Session],
-    channels: Sequence[ChannelSpec],
+    senders: Mapping[str, Channel],
+    policy: RetryPolicy,
+    report: DeliveryReport,
     *,
-    policy: RetryPolicy | None = None,
-    crawl_run_id: int | None = None,
-    now: datetime | None = None,
-    stream: TextIO | None = None,
-) -> DeliveryReport:
-    """Send every due pending delivery of the configured channels (only one crawl run's, if given)."""
-    policy = policy or RetryPolicy()
-    now = now or datetime.now(UTC)
-    report = DeliveryReport()
-    senders: dict[str, Channel] = {}
-    for spec in channels:
-        try:
-            senders[spec.name] = make_channel(spec, stream=stream)
-        except SendError as exc:
-            report.errors.append(str(exc))
-    if not senders:
-        return report
-    token, claimed = _claim(factory, list(senders), now, crawl_run_id)
+    now: datetime,
+    crawl_run_id: int | None,
+    limit: int,
+) -> int:
+    """Claim up to ``limit`` due deliveries and send them, one digest per (channel, crawl run)."""
+    token, claimed = _claim(factory, list(senders), now, crawl_run_id, limit)
     groups: dict[tuple[str, int | None], list[tuple[int, int]]] = {}
     for delivery_id, channel, change_id, run_id in claimed:
         groups.setdefault((channel, run_id), []).append((delivery_id, change_id))
@@ -221,6 +212,39 @@ def deliver_pending(
         report.messages += 1
         report.sent += _stamp_sent(factory, delivery_ids, token, datetime.now(UTC))
         log.info("notified %s: %d events of run %s", channel, len(members), run_id)
+    return len(claimed)
+
+
+def deliver_pending(
+    factory: sessionmaker[Session],
+    channels: Sequence[ChannelSpec],
+    *,
+    policy: RetryPolicy | None = None,
+    crawl_run_id: int | None = None,
+    now: datetime | None = None,
+    stream: TextIO | None = None,
+    batch_limit: int = BATCH_LIMIT,
+) -> DeliveryReport:
+    """Send every due pending delivery of the configured channels (only one crawl run's, if given)."""
+    policy = policy or RetryPolicy()
+    now = now or datetime.now(UTC)
+    report = DeliveryReport()
+    senders: dict[str, Channel] = {}
+    for spec in channels:
+        try:
+            senders[spec.name] = make_channel(spec, stream=stream)
+        except SendError as exc:
+            report.errors.append(str(exc))
+    if not senders:
+        return report
+    while True:
+        errors_before = len(report.errors)
+        claimed = _send_batch(
+            factory, senders, policy, report, now=now, crawl_run_id=crawl_run_id, limit=batch_limit
+        )
+        # A full batch means more may be waiting; a failing channel waits for its backoff instead.
+        if claimed < batch_limit or len(report.errors) > errors_before:
+            break
     return report
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 import random
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rapidfuzz import fuzz, process
 
 from tests.tracker.normalize.pages import page
 from tracker.normalize import (
@@ -113,7 +113,8 @@ def test_invalid_bytes_in_any_encoding_give_a_typed_result(
     foreign = [
         p
         for i, p in enumerate(snapshot["paragraphs"])
-        if i not in snapshot["damaged"] and not difflib.get_close_matches(p, ORIGINAL, n=1, cutoff=0.9)
+        if i not in snapshot["damaged"]
+        and process.extractOne(p, ORIGINAL, scorer=fuzz.ratio, score_cutoff=90) is None
     ]
     assert len(foreign) <= len(spots)
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import codecs
+import unicodedata
 
 import pytest
 
+from tests.tracker.normalize.pages import PAGE_NAMES, page
 from tracker.normalize import Undecodable, normalize
 from tracker.normalize.decode import canonical_codec, decode
 from tracker.normalize.repair import fix_cp1252_mojibake, is_damaged, realign_gbk, strip_pinyin
+from tracker.normalize.text import clean_lines
 
 TEXT = "无锡市2024年政府工作重点:地区生产总值增长5.5%左右,固定资产投资4550亿元。"
 
@@ -121,3 +124,10 @@ def test_utf8_read_as_cp1252_is_repaired() -> None:
     garbled = "地区生产总值增长5.5%".encode().decode("cp1252", errors="replace")
     assert fix_cp1252_mojibake(garbled) == "地区生产总值增长5.5%"
     assert fix_cp1252_mojibake(TEXT) == TEXT
+
+
+def test_compatibility_runs_give_full_nfkc_on_page_text() -> None:
+    for name in PAGE_NAMES:
+        text = page(name).decode("gb18030" if name.startswith("changzhou") else "utf-8")
+        full_width = text.translate({ord(c): ord(c) + 0xFEE0 for c in ",:;()%!?"}) + "①㎡ⅷ　 …"
+        assert clean_lines(full_width) == clean_lines(unicodedata.normalize("NFKC", full_width))

@@ -129,3 +129,8 @@ def test_chrome_inside_the_body_container_is_dropped() -> None:
 def test_title_is_the_article_heading_not_the_site_name() -> None:
     body = "<h2>无锡市发展和改革委员会</h2><h1>2024年政府工作重点</h1>" + BODY
     assert normalize(page("", body=body)).snapshot["title"] == "2024年政府工作重点"
+
+
+def test_title_from_the_heading_when_the_page_has_no_title_element() -> None:
+    html = "<html><body><h1>2024年政府工作重点</h1><div id='zoom'><p>地区生产总值增长5.5%</p></div></body>"
+    assert normalize(html.encode()).snapshot["title"] == "2024年政府工作重点"
