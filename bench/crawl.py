@@ -1,11 +1,12 @@
 """Crawler throughput: a local portal of N ~45 KB detail pages, politeness off, end to end and recrawl.
 
-Usage: ``python bench/crawl.py [--pages 2000] [--repeat 3]``
+Usage: ``python bench/crawl.py [--pages 2000] [--repeat 3] [--postgres ADMIN_URL]``
 
 Per repetition, on a fresh SQLite database: (1) the fetch layer alone (Scrapy + spider, no
 recording), (2) the first crawl end to end (fetch + normalise + record, ``python -m crawler``),
 (3) the unchanged recrawl (conditional requests). Pages/s count detail pages over the wall time
-of the crawl process, start-up included; peak RSS is the crawl process's maximum resident set.
+of the crawl process, start-up included; peak RSS is sampled over the crawl process and its
+recording workers together.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -54,17 +55,80 @@ print(result.counts["pages"])
 """
 
 
+def _tree_rss_kib(root: int) -> int:
+    """Resident memory of ``root`` and its descendants (Linux /proc), in KiB."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents[int(stat.parent.name)] = int(fields[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        pid = frontier.pop()
+        children = [child for child, parent in parents.items() if parent == pid]
+        tree.update(children)
+        frontier.extend(children)
+    total = 0
+    for pid in tree:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
+
+
 def run(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """(seconds, peak RSS MiB, stdout) of one child process."""
+    """(seconds, peak RSS MiB of the process and its recording workers, stdout) of one child process."""
     start = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    proc = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, check=False)
+    proc = subprocess.Popen(
+        command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    peak = [0]
+
+    def sample() -> None:
+        while proc.poll() is None:
+            peak[0] = max(peak[0], _tree_rss_kib(proc.pid))
+            time.sleep(0.25)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = proc.communicate()
     seconds = time.perf_counter() - start
+    sampler.join()
     if proc.returncode not in (0, 4):
-        raise SystemExit(f"{command} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss of children is the largest child so far: only meaningful when it grew.
-    return seconds, max(peak, before) / 1024, proc.stdout
+        raise SystemExit(f"{command} failed ({proc.returncode}):\n{stderr[-3000:]}")
+    return seconds, peak[0] / 1024, stdout
+
+
+CREATED: list[tuple[str, str]] = []
+
+
+def fresh_postgres(admin_url: str, i: int) -> str:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"govwatch_bench_{os.getpid()}_{i}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    CREATED.append((admin_url, name))
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_created() -> None:
+    from sqlalchemy import create_engine, text
+
+    for admin_url, name in CREATED:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def summary(stdout: str) -> dict[str, int]:
@@ -75,6 +139,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--postgres", metavar="ADMIN_URL", help="record into throw-away PostgreSQL databases")
     args = parser.parse_args()
     results: dict[str, list[float]] = {k: [] for k in ("fetch", "first", "recrawl", "share304", "rss")}
     with PortalServer(bulk_pages=args.pages) as portal, tempfile.TemporaryDirectory() as tmp:
@@ -111,10 +176,13 @@ def main() -> None:
     print(f"fetch layer alone (Scrapy + spider): {med['fetch']:.0f} pages/s (median of {args.repeat})")
     ratio = med["first"] / med["fetch"]
     print(f"end to end (fetch+normalise+record): {med['first']:.0f} pages/s, {ratio:.0%} of the fetch layer")
-    print(f"peak RSS (largest crawl process):    {med['rss']:.0f} MiB")
+    print(f"peak RSS (crawl + its workers):     {med['rss']:.0f} MiB")
     share = med["share304"]
     print(f"unchanged recrawl:                   {med['recrawl']:.0f} pages/s, {share:.0%} answered 304")
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        drop_created()

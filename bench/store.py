@@ -49,7 +49,12 @@ def db_bytes(engine: Engine) -> int:
             pages = conn.exec_driver_sql("PRAGMA page_count").scalar() or 0
             size = conn.exec_driver_sql("PRAGMA page_size").scalar() or 0
             return int(pages) * int(size)
-        return int(conn.execute(text("SELECT pg_database_size(current_database())")).scalar() or 0)
+        # The tables and their indexes (dead row versions included until vacuum); the whole
+        # database's size moves with the catalog and the free-space maps too.
+        total = conn.execute(
+            text("SELECT sum(pg_total_relation_size(relid)) FROM pg_catalog.pg_statio_user_tables")
+        ).scalar()
+        return int(total or 0)
 
 
 def bench_record(factory: sessionmaker[Session], engine: Engine, pages: int) -> dict[str, float]:
@@ -256,6 +261,7 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--versions", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--record-only", action="store_true", help="skip the query benchmark")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="govwatch-bench-") as tmp:
         record_url = args.database_url or f"sqlite:///{tmp}/record.db"
@@ -276,6 +282,8 @@ def main() -> None:
                 conn.execute(text("DELETE FROM sources"))
                 conn.execute(text("DELETE FROM blobs"))
         engine.dispose()
+        if args.record_only:
+            return
         engine = make_engine(query_url)
         upgrade(engine)
         start = time.perf_counter()

@@ -39,7 +39,7 @@ def crawl_settings(source: SourceConfig, settings: Settings, log_level: str = "W
         "CONCURRENT_REQUESTS": source.concurrency * len(source.allowed_hosts),
         "CONCURRENT_REQUESTS_PER_DOMAIN": source.concurrency,
         "DOWNLOAD_DELAY": source.download_delay,
-        "RANDOMIZE_DOWNLOAD_DELAY": polite,
+        "DOWNLOAD_DELAY_JITTER": 0.5 if polite else 0,
         "AUTOTHROTTLE_ENABLED": polite,
         "AUTOTHROTTLE_START_DELAY": max(source.download_delay, 0.1),
         "AUTOTHROTTLE_MAX_DELAY": 60.0,

@@ -1,19 +1,22 @@
 """Missed runs after downtime: one catch-up crawl per overdue source at start-up.
 
 Policy. When ``govwatch run`` starts, it looks up each scheduled source's most recent
-crawl in ``crawl_runs`` (any trigger, any outcome). A source is overdue when the first
-nominal fire time of its schedule after that crawl's start has already passed, or when
-it has never been crawled. Each overdue source gets exactly one catch-up crawl
+crawl in ``crawl_runs`` (any trigger; any outcome except ``killed`` and ``interrupted``:
+a crawl cut short by a stop or a crash did not check the source). A source is overdue
+when the first nominal fire time of its schedule after that crawl's start has already
+passed, or when it has never been crawled. Each overdue source gets exactly one catch-up crawl
 (trigger ``catchup``) right after start-up, however many runs were missed; its regular
 schedule then continues from now. Sources that are not overdue simply wait for their
 next fire time (interval schedules stay aligned to their last crawl).
-Runs left ``running`` by a scheduler or crawl that died are closed as ``killed`` once
-they are older than their source's time limit, so they never block or confuse status.
+Runs left ``running`` by a scheduler or crawl that died are closed as ``killed``: at
+start-up at once for the runs a scheduler started (its crawls stop when it dies, and
+the new scheduler holds the lease, so nothing else can be running them), otherwise once
+they are older than their source's time limit (checked at start-up and every heartbeat).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -36,11 +39,17 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
+# Runs we cut short (a stop, a crash of the machine or the scheduler) did not check the
+# source; the portal has no say in them, so they do not count as its last crawl.
+CUT_SHORT = (CrawlOutcome.KILLED, CrawlOutcome.INTERRUPTED)
+
+
 def last_started(session: Session) -> dict[str, datetime]:
-    """source name → start of its most recent crawl run."""
+    """source name → start of its most recent crawl run that was not cut short."""
     rows = session.execute(
         select(Source.name, func.max(CrawlRun.started_at))
         .join(CrawlRun, CrawlRun.source_id == Source.id)
+        .where(CrawlRun.outcome.not_in(CUT_SHORT))
         .group_by(Source.name)
     )
     return {name: started for name, started in ((n, _aware(s)) for n, s in rows) if started is not None}
@@ -60,13 +69,41 @@ def due_sources(
     return result
 
 
+SCHEDULER_TRIGGERS = ("schedule", "catchup")
+
+
 def close_orphans(
-    session: Session, timeouts: dict[str, int], grace: timedelta, now: datetime | None = None
+    session: Session,
+    timeouts: dict[str, int],
+    grace: timedelta,
+    now: datetime | None = None,
+    *,
+    scheduler_gone: bool = False,
+    busy: Collection[str] = (),
 ) -> int:
-    """Mark ``running`` rows older than their source's time limit (plus grace) as ``killed``."""
+    """Mark ``running`` rows older than their source's time limit (plus grace) as ``killed``.
+
+    ``scheduler_gone``: also every run a scheduler started, whatever its age (called at
+    start-up, when the previous scheduler is known to be gone). ``busy`` sources are
+    being crawled by this process right now and are left alone.
+    """
     now = now or datetime.now(UTC)
     closed = 0
+    if scheduler_gone:
+        result = session.execute(
+            update(CrawlRun)
+            .where(CrawlRun.outcome == CrawlOutcome.RUNNING, CrawlRun.trigger.in_(SCHEDULER_TRIGGERS))
+            .values(
+                outcome=CrawlOutcome.KILLED,
+                finished_at=now,
+                error="the scheduler that started this crawl stopped without closing it",
+            )
+            .execution_options(synchronize_session=False)
+        )
+        closed += int(result.rowcount or 0)  # type: ignore[attr-defined]
     for name, timeout in timeouts.items():
+        if name in busy:
+            continue
         cutoff = now - timedelta(seconds=timeout) - grace
         source_id = select(Source.id).where(Source.name == name).scalar_subquery()
         result = session.execute(

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from scheduler.catchup import close_orphans, due_sources
 from scheduler.lock import HEARTBEAT_SECONDS, STALE_AFTER_SECONDS, LockLost, SchedulerLease
 from scheduler.runner import CrawlResult, CrawlRunner
-from scheduler.triggers import Schedule, parse_schedule
+from scheduler.triggers import Schedule, ScheduleError, parse_schedule
 from tracker.db import session_scope
 from tracker.notify import RetryPolicy, deliver_pending
 
@@ -42,6 +43,13 @@ class DaemonSettings:
     max_parallel: int = MAX_PARALLEL_CRAWLS
     catch_up: bool = True
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+def _schedule_of(source: Any) -> Schedule:
+    try:
+        return parse_schedule(source.schedule)
+    except ScheduleError as exc:
+        raise ScheduleError(f"source {source.name!r}: {exc}") from exc
 
 
 class Daemon:
@@ -63,7 +71,7 @@ class Daemon:
         self.lease = SchedulerLease(factory, stale_after=timedelta(seconds=self.settings.stale_after_seconds))
         self.runner = CrawlRunner(factory, database_url, config_path, stop_event=self.stop_event)
         self.scheduled: list[tuple[Any, Schedule]] = [
-            (source, parse_schedule(source.schedule)) for source in config.sources if source.schedule
+            (source, _schedule_of(source)) for source in config.sources if source.schedule
         ]
         self.scheduler = BackgroundScheduler(
             jobstores={"default": MemoryJobStore()},
@@ -76,6 +84,15 @@ class Daemon:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         self._notify_guard = threading.Lock()
+        self.scheduler.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES)
+
+    def _on_skipped(self, event: JobSubmissionEvent) -> None:
+        if event.job_id.startswith(("crawl:", "catchup:")):
+            log.warning(
+                "crawl %s (%s) skipped: the previous crawl of it is still running",
+                event.job_id.split(":", 1)[1],
+                "catchup" if event.job_id.startswith("catchup:") else "schedule",
+            )
 
     # -- jobs ---------------------------------------------------------------------------------------
 
@@ -95,9 +112,17 @@ class Daemon:
             return
         with self._notify_guard:
             report = deliver_pending(self.factory, channels, policy=self.settings.retry)
+        if report.gave_up:
+            log.error(
+                "notifications: gave up on %d event(s) after %d attempts; "
+                "see `govwatch notify --failed`, requeue with `govwatch notify --retry-failed`",
+                report.gave_up,
+                self.settings.retry.max_attempts,
+            )
         if report.messages or report.errors:
-            log.info(
-                "notifications: %d messages (%d events) sent, %d to retry, %d given up",
+            log.log(
+                logging.WARNING if report.errors else logging.INFO,
+                "notifications: %d message(s) sent (%d events), %d event(s) to retry, %d given up",
                 report.messages,
                 report.sent,
                 report.retrying,
@@ -111,6 +136,17 @@ class Daemon:
             log.error("%s; stopping", exc)
             self.error = exc
             self.stop_event.set()
+            return
+        busy = [s.name for s, _ in self.scheduled if self.runner.is_running(s.name)]
+        closed = self._close_orphans(scheduler_gone=False, busy=busy)
+        if closed:
+            log.warning("closed %d crawl run(s) past their time limit that no process finished", closed)
+
+    def _close_orphans(self, *, scheduler_gone: bool, busy: Sequence[str] = ()) -> int:
+        timeouts = {s.name: int(s.timeout_seconds) for s, _ in self.scheduled}
+        grace = timedelta(seconds=self.runner.grace_seconds)
+        with session_scope(self.factory) as session:
+            return close_orphans(session, timeouts, grace, scheduler_gone=scheduler_gone, busy=busy)
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
@@ -165,9 +201,9 @@ class Daemon:
         self.lease.acquire()
         try:
             now = datetime.now(UTC)
-            timeouts = {s.name: int(s.timeout_seconds) for s, _ in self.scheduled}
-            with session_scope(self.factory) as session:
-                closed = close_orphans(session, timeouts, timedelta(seconds=self.runner.grace_seconds))
+            # We hold the lease and have started nothing yet: a run a scheduler started
+            # that is still open belongs to one that died.
+            closed = self._close_orphans(scheduler_gone=True)
             if closed:
                 log.warning("closed %d crawl run(s) left running by a process that died", closed)
             catch_up = self._add_jobs(now)
@@ -181,7 +217,8 @@ class Daemon:
             ", ".join(catch_up) or "none",
         )
         for job in self.scheduler.get_jobs():
-            log.info("job %s: next run %s", job.name, job.next_run_time)
+            when = job.next_run_time
+            log.info("job %s: next run %s", job.name, f"{when:%Y-%m-%d %H:%M:%S %Z}" if when else "never")
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until asked to stop; True when stopped."""

@@ -33,6 +33,14 @@ from tracker.models import Change, Document, Version
 DEMO_SOURCES = ("demo-hanweb", "demo-trs")
 CRAWL_TIMEOUT_SECONDS = 120
 CONSOLE_CHANNEL = '\n[[channel]]\nname = "console"\ntype = "console"\n'
+OUTCOME_LABELS = {
+    "ok": "成功",
+    "partial": "部分成功",
+    "failed": "失败",
+    "timeout": "超时",
+    "killed": "进程中止",
+    "interrupted": "被中断",
+}
 
 
 @dataclass(frozen=True)
@@ -52,7 +60,7 @@ def expected_events() -> list[Expected]:
         Expected(site.ART_PLAN, "metadata_changed", 1, "文件被废止（有效 → 废止）"),
         Expected(site.ART_NEW, "document_added", 1, "新发布的通知"),
         Expected(site.TRS_DELETED, "document_removed", 1, "页面被删除（404）"),
-        Expected(site.ART_PRINT, "*", 0, "只有浏览次数、时钟、令牌等噪声变化"),
+        Expected(site.ART_PRINT, "*", 0, "只有噪声（浏览次数、时钟、令牌）"),
         Expected(site.TRS_PLAN_TC, "*", 0, "繁体页面换成简体：不是变化"),
     ]
 
@@ -104,7 +112,7 @@ def _runs_table(title: str, results: list[CrawlResult]) -> Table:
     for r in results:
         table.add_row(
             r.source,
-            f"[{colours.get(r.outcome, 'red')}]{r.outcome}[/]",
+            f"[{colours.get(r.outcome, 'red')}]{OUTCOME_LABELS.get(r.outcome, r.outcome)}[/]",
             str(r.counts.get("pages", "—")),
             str(r.counts.get("new_versions", "—")),
             str(r.counts.get("changes", "—")),
@@ -122,16 +130,21 @@ def _notify(factory: sessionmaker[Session], channels: list[Any]) -> tuple[str, i
 
 
 def _check(session: Session, base_url: str, run_ids: list[int]) -> list[tuple[Expected, int]]:
+    """Each expected case with the number of matching events, then every other page's events."""
     rows = session.execute(
         select(Document.url, Change.kind)
         .join(Document, Change.document_id == Document.id)
         .where(Change.crawl_run_id.in_(run_ids))
     ).all()
     outcome = []
-    for item in expected_events():
+    expected = expected_events()
+    for item in expected:
         url = base_url + item.path
         found = sum(1 for u, k in rows if u == url and item.kind in {"*", k})
         outcome.append((item, found))
+    known = {base_url + item.path for item in expected}
+    others = sum(1 for u, _k in rows if u not in known)
+    outcome.append((Expected("其他页面", "*", 0, "没有其他变化"), others))
     return outcome
 
 
@@ -257,13 +270,14 @@ def _verdict(
     kept: Path | None,
 ) -> int:
     table = Table(title="⑦ 核对预期", title_justify="left")
-    for column in ("页面", "预期", "结果"):
-        table.add_column(column)
+    table.add_column("结果", no_wrap=True)
+    table.add_column("预期", no_wrap=True)
+    table.add_column("页面", overflow="fold")
     good = True
     for item, found in checks:
         ok = found == item.count
         good &= ok
-        table.add_row(escape(item.path), item.what, "[green]✓[/]" if ok else f"[red]✗ 找到 {found} 项[/]")
+        table.add_row("[green]✓[/]" if ok else f"[red]✗ 找到 {found} 项[/]", item.what, escape(item.path))
     crawled = all(r.outcome in {"ok", "partial"} for r in results)
     console.print(table)
     if kept is not None:

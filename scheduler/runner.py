@@ -8,6 +8,7 @@ crawl runs in its own process group so stopping it stops everything it started.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import logging
 import os
@@ -32,6 +33,12 @@ log = logging.getLogger(__name__)
 STOP_GRACE_SECONDS = 20.0
 POLL_SECONDS = 0.2
 STDERR_TAIL_LINES = 30
+COUNT_LABELS = (
+    ("pages", "pages"),
+    ("new_versions", "new versions"),
+    ("changes", "changes"),
+    ("errors", "errors"),
+)
 
 
 @dataclass
@@ -46,9 +53,40 @@ class CrawlResult:
     error: str | None = None
 
 
+def _load_prctl() -> Callable[..., int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return prctl
+
+
+_PRCTL = _load_prctl()
+PR_SET_PDEATHSIG = 1
+
+
+def _stop_with_parent() -> None:
+    """In the child, before exec: SIGTERM when the thread that started it dies (Linux).
+
+    A scheduler killed with SIGKILL cannot stop its crawls; without this they would run
+    on unsupervised and overlap the crawls of the next scheduler. The starting thread
+    waits for the crawl to end, so it only dies with the scheduler. Only a preloaded C
+    function runs here: nothing that could wait on a lock held by another thread.
+    """
+    if _PRCTL is not None:
+        _PRCTL(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, sig)
+
+
+def _counts_text(counts: Mapping[str, Any]) -> str:
+    shown = [f"{counts[key]} {label}" for key, label in COUNT_LABELS if counts.get(key)]
+    return ": " + ", ".join(shown) if shown else ""
 
 
 def _pump(stream: Any, sink: Callable[[str], None]) -> None:
@@ -111,6 +149,7 @@ class CrawlRunner:
             stdin=subprocess.DEVNULL,
             env=env,
             start_new_session=True,  # its own process group: stopping it stops all it started
+            preexec_fn=_stop_with_parent if _PRCTL is not None else None,  # noqa: PLW1509
         )
         with session_scope(self.factory) as session:
             row = session.get(CrawlRun, run_id)
@@ -164,6 +203,9 @@ class CrawlRunner:
         with session_scope(self.factory) as session:
             row = session.get(CrawlRun, run_id)
             recorded = row.outcome if row is not None else None
+            if not counts and row is not None:
+                # A crawl stopped early may have closed its run with counts it never printed.
+                counts = dict(row.counts or {})
         outcome, error = self._outcome(
             proc.returncode,
             recorded,
@@ -175,13 +217,15 @@ class CrawlRunner:
         if outcome != recorded:
             with session_scope(self.factory) as session:
                 finish_run(session, run_id, outcome, counts, error=error)
-        log.info(
-            "crawl %s finished: %s in %.1fs (run %d, exit %s)%s",
+        log.log(
+            logging.INFO if outcome in {CrawlOutcome.OK, CrawlOutcome.PARTIAL} else logging.WARNING,
+            "crawl %s finished: %s in %.1fs (run %d, exit %s)%s%s",
             source,
             outcome,
             seconds,
             run_id,
             proc.returncode,
+            _counts_text(counts),
             f" — {error}" if error else "",
         )
         return CrawlResult(source, run_id, trigger, outcome, proc.returncode, seconds, counts, error)

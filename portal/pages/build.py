@@ -19,7 +19,9 @@ VIEWS = "1287"
 CLOCK = "2026-11-21 09:30:00"
 TOKEN = "3f9a1c2e7b5d4a60"
 
-_t2s = opencc.OpenCC("t2s")
+# The seed is the site's 繁體 rendering, which writes 着 as 著 (Taiwan standard); tw2s recovers
+# the simplified original (着力, but 显著) where t2s would keep 著力.
+_t2s = opencc.OpenCC("tw2s")
 _s2t = opencc.OpenCC("s2t")
 
 

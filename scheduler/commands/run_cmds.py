@@ -7,16 +7,13 @@ import logging
 import os
 import signal
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
-from scheduler.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from scheduler.cli import EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE
 
 CONFIG_OPTION = click.option(
     "--config",
@@ -40,18 +37,31 @@ def _load_config(config_path: Path | None, *, required: bool = True) -> Any:
         return None
 
 
+def _env_number(name: str, default: float, *, minimum: float, integer: bool = False) -> Any:
+    text = os.environ.get(name)
+    if text is None or not text.strip():
+        return default
+    try:
+        value = int(text) if integer else float(text)
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        kind = "an integer" if integer else "a number"
+        click.echo(f"error: environment variable {name}={text!r} must be {kind} >= {minimum:g}", err=True)
+        sys.exit(EXIT_USAGE)
+    return value
+
+
 def _retry_policy() -> Any:
     from tracker.notify import RetryPolicy
 
     defaults = RetryPolicy()
     return RetryPolicy(
-        max_attempts=int(os.environ.get("GOVWATCH_NOTIFY_MAX_ATTEMPTS", defaults.max_attempts)),
-        base_seconds=float(os.environ.get("GOVWATCH_NOTIFY_BACKOFF_SECONDS", defaults.base_seconds)),
+        max_attempts=_env_number(
+            "GOVWATCH_NOTIFY_MAX_ATTEMPTS", defaults.max_attempts, minimum=1, integer=True
+        ),
+        base_seconds=_env_number("GOVWATCH_NOTIFY_BACKOFF_SECONDS", defaults.base_seconds, minimum=0),
     )
-
-
-def _when(value: datetime | None) -> str:
-    return value.astimezone().strftime("%m-%d %H:%M:%S") if value else "—"
 
 
 # -- run ---------------------------------------------------------------------------------------------
@@ -59,12 +69,34 @@ def _when(value: datetime | None) -> str:
 
 @click.command()
 @CONFIG_OPTION
-@click.option("--heartbeat", type=float, default=None, help="Seconds between lease heartbeats (default 30).")
 @click.option(
-    "--stale-after", type=float, default=None, help="A lease without heartbeat this long is stale (120)."
+    "--heartbeat",
+    type=click.FloatRange(min=0.1),
+    metavar="SECONDS",
+    default=None,
+    help="Seconds between lease heartbeats (default 30).",
 )
-@click.option("--notify-every", type=float, default=None, help="Seconds between notification retries (60).")
-@click.option("--max-parallel", type=int, default=None, help="Crawls of different sources at once (4).")
+@click.option(
+    "--stale-after",
+    type=click.FloatRange(min=1),
+    metavar="SECONDS",
+    default=None,
+    help="A lease without a heartbeat for this long is taken over by the next scheduler (default 120).",
+)
+@click.option(
+    "--notify-every",
+    type=click.FloatRange(min=0.1),
+    metavar="SECONDS",
+    default=None,
+    help="Seconds between sends of due and retried notifications (default 60).",
+)
+@click.option(
+    "--max-parallel",
+    type=click.IntRange(min=1),
+    metavar="N",
+    default=None,
+    help="Crawls of different sources at once (default 4).",
+)
 @click.option("--no-catch-up", is_flag=True, help="Do not run overdue sources at start-up.")
 def run(
     *,
@@ -81,14 +113,24 @@ def run(
     One job per [[source]] with a `schedule` ("every 6h" or cron "0 6 * * *"), with
     its jitter and time limit. At start-up every overdue source gets one catch-up
     crawl. Only one scheduler may run per database. SIGTERM/SIGINT stop it cleanly.
+    Logs go to stderr: what ran, when, and how it ended.
+
+    \b
+    Exit codes: 0 stopped by SIGTERM/SIGINT; 1 another scheduler holds the database,
+    or this one lost its lease or failed; 2 bad sources file or options.
     """
     from scheduler.daemon import Daemon, DaemonSettings
     from scheduler.lock import LockHeld
+    from scheduler.triggers import ScheduleError
     from tracker.db import session_factory
     from tracker.settings import database_url
 
     config = _load_config(config_path)
     settings = DaemonSettings(retry=_retry_policy(), catch_up=not no_catch_up)
+    if (stale_after or settings.stale_after_seconds) <= (heartbeat or settings.heartbeat_seconds):
+        # Otherwise the lease would look stale between two heartbeats and a second
+        # scheduler could take it over from a healthy one.
+        raise click.UsageError("--stale-after must be longer than --heartbeat")
     for name, value in (
         ("heartbeat_seconds", heartbeat),
         ("stale_after_seconds", stale_after),
@@ -101,10 +143,16 @@ def run(
         logging.getLogger().setLevel(logging.INFO)  # a daemon's log is its interface
         for noisy in ("apscheduler", "alembic"):  # our own lines say what ran
             logging.getLogger(noisy).setLevel(logging.WARNING)
+        # Its "maximum number of running instances reached" is logged by us in plain words.
+        logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
     url = database_url()
     # Crawl subprocesses get an absolute path: they must find the same file whatever their cwd.
     resolved = config.path.resolve() if config.path else None
-    daemon = Daemon(config, session_factory(url), url, config_path=resolved, settings=settings)
+    try:
+        daemon = Daemon(config, session_factory(url), url, config_path=resolved, settings=settings)
+    except ScheduleError as exc:
+        click.echo(f"error: {config.path}: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
     if not daemon.scheduled:
         click.echo(f"warning: no source in {config.path} has a schedule; nothing to run", err=True)
     try:
@@ -125,7 +173,7 @@ def run(
 @click.option("--json", "as_json", is_flag=True, help="One JSON object for scripts.")
 def status(config_path: Path | None, as_json: bool) -> None:
     """Show the scheduler, each source's last and next run and outcome, and the outbox."""
-    from scheduler.status import collect_status
+    from scheduler.status import collect_status, render_status
     from tracker.db import session_factory
 
     config = _load_config(config_path, required=False)
@@ -134,60 +182,7 @@ def status(config_path: Path | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
         return
-    console = Console()
-    if report.scheduler_holder and report.scheduler_alive:
-        console.print(
-            f"scheduler: [green]running[/] ({escape(report.scheduler_holder)}, "
-            f"heartbeat {_when(report.scheduler_heartbeat)})"
-        )
-    elif report.scheduler_holder:
-        console.print(
-            f"scheduler: [yellow]stale lease[/] of {escape(report.scheduler_holder)} "
-            f"(last heartbeat {_when(report.scheduler_heartbeat)})"
-        )
-    else:
-        console.print("scheduler: [dim]not running[/]")
-    table = Table(title="sources")
-    table.add_column("source", no_wrap=True)
-    for column in ("schedule", "last run", "trigger", "outcome", "pages", "changes", "next run"):
-        table.add_column(column)
-    colours = {"ok": "green", "partial": "yellow", "running": "cyan"}
-    for item in report.sources:
-        outcome = item.last_outcome or "—"
-        colour = colours.get(outcome, "red" if item.last_outcome else "dim")
-        next_run = "due now" if item.overdue else _when(item.next_run)
-        table.add_row(
-            escape(item.source),
-            escape(item.schedule or "manual"),
-            _when(item.last_started),
-            item.last_trigger or "—",
-            f"[{colour}]{escape(outcome)}[/]",
-            str(item.last_counts.get("pages", "—")),
-            str(item.last_counts.get("changes", "—")),
-            next_run if item.schedule else "—",
-        )
-    if report.sources:
-        console.print(table)
-    else:
-        console.print("no sources configured or crawled yet (see `govwatch sources`)")
-    if report.outbox:
-        outbox = Table(title="notifications")
-        for column in ("channel", "pending", "sent", "failed"):
-            outbox.add_column(column)
-        for channel, counts in sorted(report.outbox.items()):
-            failed = counts.get("failed", 0)
-            outbox.add_row(
-                escape(channel),
-                str(counts.get("pending", 0)),
-                str(counts.get("sent", 0)),
-                f"[red]{failed}[/]" if failed else "0",
-            )
-        console.print(outbox)
-    if report.failed:
-        console.print(
-            f"[red]{len(report.failed)} notification(s) gave up[/]; see `govwatch notify --failed`, "
-            "retry with `govwatch notify --retry-failed`"
-        )
+    render_status(report, Console())
 
 
 # -- notify ------------------------------------------------------------------------------------------
@@ -211,6 +206,7 @@ def notify(config_path: Path | None, show_failed: bool, retry_failed: bool, as_j
     from tracker.notify import deliver_pending, failed_deliveries
     from tracker.notify import retry_failed as requeue
 
+    policy = _retry_policy()
     factory = session_factory()
     if show_failed:
         with factory() as session:
@@ -232,7 +228,7 @@ def notify(config_path: Path | None, show_failed: bool, retry_failed: bool, as_j
         with session_scope(factory) as session:
             requeued = requeue(session)
         click.echo(f"queued {requeued} failed notification(s) again", err=True)
-    report = deliver_pending(factory, config.channels, policy=_retry_policy())
+    report = deliver_pending(factory, config.channels, policy=policy)
     if as_json:
         click.echo(
             json.dumps(
@@ -261,17 +257,34 @@ def notify(config_path: Path | None, show_failed: bool, retry_failed: bool, as_j
 
 
 @click.command()
-@click.option("--source", default=None, help="Only this source's changes.")
-@click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
+@click.option("--source", metavar="NAME", default=None, help="Only this source's changes.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 10_000),
+    metavar="N",
+    default=100,
+    show_default=True,
+    help="The latest N change events.",
+)
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here, not stdout."
 )
 def feed(source: str | None, limit: int, output: Path | None) -> None:
-    """Print an Atom feed of the latest change events: `govwatch feed > changes.xml`."""
+    """Print an Atom feed of the latest change events: `govwatch feed > changes.xml`.
+
+    One entry per change event, newest first; publish the file and follow it in any
+    feed reader. Exit 3 when --source names a source that was never crawled.
+    """
+    from sqlalchemy import select
+
     from tracker.db import session_factory
     from tracker.feed import feed_xml
+    from tracker.models import Source
 
     with session_factory()() as session:
+        if source is not None and session.scalar(select(Source.id).where(Source.name == source)) is None:
+            click.echo(f"error: no source named {source!r} has been crawled yet", err=True)
+            sys.exit(EXIT_NOT_FOUND)
         xml = feed_xml(session, source=source, limit=limit)
     if output:
         output.write_bytes(xml)

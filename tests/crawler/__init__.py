@@ -1,0 +1,1 @@
+"""Tests of the crawler, the demo portal, the sources file and crawl runs."""

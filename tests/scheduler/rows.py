@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,13 +33,21 @@ def add_run_with_changes(
     documents: int = 2,
     channels: Iterable[str] = ("hook",),
     title: str = "无锡市2024年政府工作要点",
+    outcome: str = "ok",
+    started_at: datetime | None = None,
 ) -> tuple[int, list[int]]:
     """One crawl run with a target and a metadata change per document; returns (run id, change ids)."""
     with factory() as session, session.begin():
         src = session.query(Source).filter_by(name=source).one_or_none() or Source(name=source)
         session.add(src)
         session.flush()
-        run = CrawlRun(source_id=src.id, trigger="schedule", outcome="ok", counts={})
+        run = CrawlRun(
+            source_id=src.id,
+            trigger="schedule",
+            outcome=outcome,
+            counts={},
+            started_at=started_at or datetime.now(UTC),
+        )
         session.add(run)
         session.flush()
         ids: list[int] = []

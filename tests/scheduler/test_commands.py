@@ -7,10 +7,12 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from click.testing import CliRunner
+from sqlalchemy import update
 
 from scheduler.cli import cli
 from tests.scheduler.rows import add_run_with_changes
 from tests.scheduler.servers import webhook_server
+from tracker.models import CrawlRun, Delivery, Source
 
 
 def _config(tmp_path: Path, hook_url: str) -> Path:
@@ -87,3 +89,63 @@ def test_every_command_has_help():
     for name in ("run", "status", "notify", "feed", "demo"):
         result = CliRunner().invoke(cli, [name, "--help"])
         assert result.exit_code == 0 and "Usage:" in result.stdout
+
+
+def test_status_fits_80_columns_and_says_what_went_wrong(tmp_path: Path, db_env: str, session_factory):
+    config = _config(tmp_path, "http://127.0.0.1:9/hook")
+    _run, ids = add_run_with_changes(session_factory, source="wuxi-dfgw", documents=13)
+    add_run_with_changes(session_factory, source="gone-source", documents=1)
+    with session_factory() as session, session.begin():
+        changzhou = Source(name="changzhou")
+        session.add(changzhou)
+        session.flush()
+        session.add(
+            CrawlRun(
+                source_id=changzhou.id,
+                trigger="catchup",
+                outcome="timeout",
+                error="stopped after its time limit of 3600s",
+            )
+        )
+        session.execute(update(Delivery).values(status="failed", attempts=8, last_error="hook: HTTP 503"))
+    result = CliRunner().invoke(cli, ["status", "--config", str(config)], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    rows = {line.split()[0]: line for line in lines if line.split() and line.split()[0] in _SOURCES}
+    assert "every 6h" in rows["wuxi-dfgw"] and " ok " in rows["wuxi-dfgw"]
+    assert "0 6 * * *" in rows["changzhou"] and "timeout" in rows["changzhou"]
+    assert "…" not in "".join(rows.values())
+    assert "changzhou: last run" in result.stdout and "time limit of 3600s" in result.stdout
+    assert f"{len(ids) + 2} notification(s) gave up" in result.stdout  # all of them, not a page
+    state = json.loads(CliRunner().invoke(cli, ["status", "--config", str(config), "--json"]).stdout)
+    by_name = {s["source"]: s for s in state["sources"]}
+    assert by_name["gone-source"]["configured"] is False and by_name["wuxi-dfgw"]["configured"] is True
+    assert state["failed_total"] == len(ids) + 2
+
+
+_SOURCES = {"wuxi-dfgw", "changzhou", "gone-source"}
+
+
+def test_run_rejects_bad_schedules_options_and_settings_with_usage_errors(tmp_path: Path, db_env: str):
+    config = tmp_path / "govwatch.toml"
+    config.write_text(
+        '[[source]]\nname = "x"\nstart_urls = ["https://www.example.gov.cn/a.html"]\n'
+        'schedule = "99 * * * *"\n',
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    bad_cron = runner.invoke(cli, ["run", "--config", str(config)])
+    assert bad_cron.exit_code == 2 and "source 'x'" in bad_cron.stderr and "99" in bad_cron.stderr
+    config.write_text(config.read_text(encoding="utf-8").replace("99 * * * *", "every 1h"), encoding="utf-8")
+    too_slow = runner.invoke(cli, ["run", "--config", str(config), "--heartbeat", "300"])
+    assert too_slow.exit_code == 2 and "--stale-after must be longer than --heartbeat" in too_slow.stderr
+    bad_env = runner.invoke(
+        cli, ["notify", "--config", str(config)], env={"GOVWATCH_NOTIFY_MAX_ATTEMPTS": "many"}
+    )
+    assert bad_env.exit_code == 2 and "GOVWATCH_NOTIFY_MAX_ATTEMPTS" in bad_env.stderr
+
+
+def test_feed_of_an_unknown_source_exits_not_found(db_env: str):
+    result = CliRunner().invoke(cli, ["feed", "--source", "nowhere"])
+    assert result.exit_code == 3 and "nowhere" in result.stderr

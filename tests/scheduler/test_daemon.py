@@ -322,3 +322,43 @@ def test_stopping_the_scheduler_stops_the_running_crawl_cleanly(
         for version in versions:
             assert session.get(Document, version.document_id).latest_version_id == version.id
     assert versions  # what was recorded before the stop is complete and kept
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="crawls follow their scheduler on Linux")
+def test_a_scheduler_killed_with_sigkill_takes_its_crawl_along_and_the_next_one_catches_up(
+    portal, tmp_path: Path, db_env: str, session_factory
+):
+    config = tmp_path / "govwatch.toml"
+    slow = source_toml(
+        "demo-hanweb", "hanweb", portal.url + HANWEB, "every 1h", download_delay=1.0, concurrency=1
+    )
+    config.write_text(slow, encoding="utf-8")
+    command = [sys.executable, "-m", "scheduler.cli", "run", "--config", str(config)]
+    doomed = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: _pid_of_running(session_factory) is not None, what="the catch-up crawl to start")
+        crawl_pid = _pid_of_running(session_factory)
+    finally:
+        doomed.kill()
+        doomed.wait(timeout=30)
+    assert crawl_pid is not None
+    wait_for(lambda: not _alive(crawl_pid), timeout=30, what="the orphaned crawl to stop")
+    # A fresh scheduler (its lease taken over at once: same host, dead process) closes the run
+    # the dead one left open and crawls again: a crawl cut short did not check the source.
+    daemon = Daemon(load_config(config), session_factory, db_env, config, DaemonSettings())
+    daemon.start()
+    try:
+        wait_for(lambda: len(runs(session_factory)) == 2 and runs(session_factory)[1].finished_at, timeout=90)
+    finally:
+        daemon.shutdown()
+    first, second = runs(session_factory)
+    assert first.outcome in {"killed", "interrupted"} and first.finished_at is not None
+    assert (second.trigger, second.outcome) == ("catchup", "ok")

@@ -124,3 +124,39 @@ def test_atom_feed_lists_each_change_and_escapes_page_text(session_factory):
 def test_empty_feed_is_valid_atom():
     root = ElementTree.fromstring(build_feed([]))
     assert root.tag == f"{ATOM}feed" and root.findall(f"{ATOM}entry") == []
+
+
+def test_a_crawl_cut_short_does_not_count_as_the_last_crawl(session_factory):
+    now = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+    _run(session_factory, "crashed", now - timedelta(hours=7))
+    _run(session_factory, "crashed", now - timedelta(minutes=5), outcome="killed")
+    _run(session_factory, "stopped", now - timedelta(minutes=5), outcome="interrupted")
+    _run(session_factory, "timed-out", now - timedelta(minutes=5), outcome="timeout")
+    schedules = [(name, parse_schedule("every 6h")) for name in ("crashed", "stopped", "timed-out")]
+    with session_factory() as session:
+        due = {d.source: d for d in due_sources(session, schedules, now)}
+    assert due["crashed"].overdue and due["crashed"].last_started == now - timedelta(hours=7)
+    assert due["stopped"].overdue and due["stopped"].last_started is None
+    assert not due["timed-out"].overdue  # the portal was too slow: that was a real check
+
+
+def test_start_up_closes_every_run_a_dead_scheduler_left_open_but_no_manual_one(session_factory):
+    recent = datetime.now(UTC) - timedelta(seconds=5)
+    _run(session_factory, "wuxi", recent, outcome="running")  # trigger "schedule"
+    with session_factory() as session, session.begin():
+        src = session.query(Source).filter_by(name="wuxi").one()
+        session.add(CrawlRun(source_id=src.id, trigger="manual", started_at=recent, outcome="running"))
+    with session_factory() as session, session.begin():
+        assert close_orphans(session, {"wuxi": 3600}, grace=timedelta(seconds=20)) == 0
+        assert close_orphans(session, {"wuxi": 3600}, timedelta(seconds=20), scheduler_gone=True) == 1
+    with session_factory() as session:
+        outcomes = {r.trigger: (r.outcome, r.error) for r in session.query(CrawlRun)}
+    assert outcomes["schedule"][0] == "killed" and "scheduler" in outcomes["schedule"][1]
+    assert outcomes["manual"] == ("running", None)  # may be a `govwatch crawl` on another machine
+
+
+def test_sources_being_crawled_now_are_never_closed(session_factory):
+    _run(session_factory, "wuxi", datetime.now(UTC) - timedelta(hours=3), outcome="running")
+    with session_factory() as session, session.begin():
+        assert close_orphans(session, {"wuxi": 60}, timedelta(seconds=20), busy={"wuxi"}) == 0
+        assert close_orphans(session, {"wuxi": 60}, timedelta(seconds=20)) == 1

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.scheduler.rows import add_run_with_changes
 from tests.scheduler.servers import smtp_server, webhook_server
 from tracker.config import ChannelConfig
-from tracker.models import Delivery, DeliveryStatus
+from tracker.models import CrawlRun, Delivery, DeliveryStatus
 from tracker.notify import (
     RetryPolicy,
     build_digest,
@@ -129,6 +129,8 @@ def test_email_digest_through_a_local_smtp_server(session_factory):
     mail = message_from_bytes(envelope.original_content)
     subject = str(make_header(decode_header(mail["Subject"])))
     assert "wuxi-dfgw" in subject and "2 份文件发生变化" in subject
+    assert mail.get_content_type() == "text/plain"  # never HTML built from page text
+    assert mail["Date"] and mail["Message-ID"].endswith("@example.org>")
     body = mail.get_payload(decode=True).decode(mail.get_content_charset())
     assert "【无锡市2024年政府工作要点（0）】" in body
     assert "目标调整 地区生产总值增长：5.5%左右 → 6%左右" in body
@@ -160,6 +162,18 @@ def test_apprise_url_posts_to_a_local_endpoint(session_factory):
         assert report.ok and report.sent == len(ids)
     assert len(hook.received) == 1
     assert "5.5%左右 → 6%左右" in hook.received[0]["message"]
+
+
+def test_apprise_html_services_get_page_markup_escaped(session_factory):
+    with webhook_server() as hook:
+        # format=html makes apprise's JSON service behave like its HTML ones (e-mail ...).
+        apprise_url = hook.url.replace("http://", "json://") + "?format=html"
+        channels = [ChannelConfig(name="im", type="apprise", url=apprise_url)]
+        add_run_with_changes(session_factory, channels=("im",), documents=1, title="<script>x()</script>")
+        assert deliver_pending(session_factory, channels, policy=NO_WAIT).ok
+    message = hook.received[0]["message"]
+    assert "<script>" not in message
+    assert "&lt;script&gt;x()&lt;/script&gt;" in message
 
 
 def test_deliveries_of_unconfigured_channels_stay_pending(session_factory):
@@ -239,7 +253,7 @@ def test_digest_reads_well_for_every_kind_of_event():
     digest = build_digest(rows, crawl_run_id=12)
     assert digest.subject == "govwatch：zhonglou 有 3 份文件发生变化"
     text = digest.text
-    assert "（抓取 #12）" in text
+    assert text.startswith("govwatch 监测到 zhonglou（抓取 #12）的 4 项变化，涉及 3 份文件。")
     assert "目标调整 招引数据服务头部企业：4-5家 → 6家以上" in text
     assert "正文修改：新增1段，修改1段" in text
     assert "「…外贸进出口稳中提质…」→「…外贸进出口稳中向好…」" in text
@@ -256,3 +270,29 @@ def test_a_backlog_larger_than_one_batch_is_sent_in_one_call(session_factory):
         report = deliver_pending(session_factory, channels, policy=NO_WAIT, batch_limit=2)
     assert report.ok and report.sent == len(ids) == 6
     assert sorted(hook.change_ids()) == sorted(ids)
+
+
+def test_events_of_a_crawl_still_running_wait_for_its_end_and_go_out_as_one_message(session_factory):
+    with webhook_server() as hook:
+        channels = [ChannelConfig(name="hook", type="webhook", url=hook.url)]
+        run_id, first_ids = add_run_with_changes(session_factory, documents=1, outcome="running")
+        assert deliver_pending(session_factory, channels, policy=NO_WAIT).messages == 0
+        assert not hook.received
+        with session_factory() as session, session.begin():
+            run = session.get(CrawlRun, run_id)
+            run.outcome = "ok"
+        report = deliver_pending(session_factory, channels, policy=NO_WAIT)
+        assert report.ok and report.messages == 1 and report.sent == len(first_ids)
+        # A run left running by a process that died long ago no longer holds its events back.
+        _old, stuck_ids = add_run_with_changes(
+            session_factory,
+            documents=1,
+            outcome="running",
+            started_at=datetime.now(UTC) - timedelta(days=1),
+        )
+        assert deliver_pending(session_factory, channels, policy=NO_WAIT).sent == len(stuck_ids)
+    assert [sorted(body_ids) for body_ids in _bodies(hook)] == [sorted(first_ids), sorted(stuck_ids)]
+
+
+def _bodies(hook) -> list[list[int]]:
+    return [[c["id"] for c in body["changes"]] for body in hook.received]

@@ -39,12 +39,18 @@ _WORD_SPLIT = re.compile(r"[\s_]+")
 # Lines of chrome that sites put inside the body container. Only short lines qualify, so a
 # content paragraph that happens to mention 版权 or 分享 is never dropped.
 CHROME_LINE = re.compile(
-    r"浏览次数|访问次数|点击次数|阅读次数|点击数[::]|【?字号[::]|文字大小|字体[::]?\s*[\[【]"
-    r"|打印本页|关闭窗口|【打印】|【关闭】|扫一扫|分享到|当前位置[::]|今天是|ICP备|公网安备|公安备案"
+    r"(?:浏览|访问|点击|阅读)(?:(?:次数|人次|量|数|率)\s*[::]?|[::])\s*\d|浏览次数|访问次数|点击次数|阅读次数"
+    r"|【?字号[::]|[\[【]\s*字[体号]|文字大小|字体大小|字体[::]?\s*[\[【大]|[\[【(]\s*大\s*中\s*小\s*[\]】)]"
+    r"|打印本页|打印此页|关闭窗口|[\[【]\s*(?:打印|关闭|收藏|纠错|返回顶部)\s*[\]】]|扫一扫|手机扫码|扫码(?:阅读|查看|打开)|分享到|分享[::]"
+    r"|当前位置[::]|当前时间|今天是|^(?:上|下)一(?:篇|条)[::]|ICP备|公网安备|公安备案"
     r"|网站标识码|版权所有|网站地图|显示全部表格信息"
 )
 CHROME_LINE_MAX = 80
-_CLOCK_LINE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\s+\d{1,2}:\d{2}(:\d{2})?$")
+# A serving-time clock alone on its line: 2026-11-21 09:30:00, 2026年11月21日 星期六 09:30 …
+_CLOCK_LINE = re.compile(
+    r"^\d{4}(?:[-/.]|年)\d{1,2}(?:[-/.]|月)\d{1,2}日?\s*"
+    r"(?:(?:星期|周)[一二三四五六日天]\s*(?:\d{1,2}:\d{2}(?::\d{2})?)?|\d{1,2}:\d{2}(?::\d{2})?\s*(?:(?:星期|周)[一二三四五六日天])?)$"
+)
 
 
 def is_chrome(el: HtmlElement) -> bool:
@@ -133,14 +139,37 @@ def is_chrome_line(line: str) -> bool:
     return len(line) <= CHROME_LINE_MAX and CHROME_LINE.search(line) is not None
 
 
+_LEAD_END = re.compile(r"[。,;:!?]")
+_ECHO_TAIL = 30  # characters of a paragraph's end that identify the paragraph it may echo
+_ECHO_LEAD = 20  # at most this much new text before an echo
+
+
+def _echoes(paragraph: str, earlier: str) -> bool:
+    """True when ``paragraph`` is ``earlier``'s text (from some clause on) behind a short lead
+    that states no number (a lead with a quantity may be a target of its own: keep it)."""
+    for match in _LEAD_END.finditer(paragraph, 0, _ECHO_LEAD + 1):
+        if any(c.isdigit() for c in paragraph[: match.end()]):
+            return False
+        if paragraph[match.end() :] in earlier:
+            return True
+    return False
+
+
 def drop_repeats(paragraphs: Iterable[str], min_len: int = 20) -> list[str]:
-    """Drop later copies of a long paragraph (print captures loop and repeat whole paragraphs)."""
+    """Drop later copies of a long paragraph (print captures loop and repeat whole paragraphs),
+    and later echoes of one: a corrupted capture looping back into an earlier paragraph repeats
+    its text, ending included, behind a few words of its own."""
     seen: set[str] = set()
+    endings: dict[str, str] = {}
     kept: list[str] = []
     for p in paragraphs:
         if len(p) >= min_len:
             if p in seen:
                 continue
+            earlier = endings.get(p[-_ECHO_TAIL:]) if len(p) >= 2 * _ECHO_TAIL else None
+            if earlier is not None and _echoes(p, earlier):
+                continue
             seen.add(p)
+            endings.setdefault(p[-_ECHO_TAIL:], p)
         kept.append(p)
     return kept

@@ -146,8 +146,30 @@ def _resolve(
     return target
 
 
+def _items(indicator: str, count: int) -> list[str] | None:
+    """``A、B<tail>`` as ``count`` indicators ``A<tail>``, ``B<tail>``; None when the items or the
+    tail cannot be told apart.
+
+    The tail is what follows the last item: it starts after the first place where the last item
+    repeats the ending of the first one (战略性新兴产业、高新技术产业产值占比重 → the tail 产值占比重
+    follows 高新技术产业, which ends like 战略性新兴产业).
+    """
+    parts = [p for p in indicator.split("、") if p]
+    if len(parts) != count:
+        return None
+    first, last = parts[0], parts[-1]
+    for width in (2, 1):
+        if len(first) <= width:
+            continue
+        at = last.find(first[-width:], 1)
+        if at >= 0:
+            tail = last[at + width :]
+            return [p + tail for p in parts[:-1]] + [last]
+    return None
+
+
 def _distribute(targets: list[Target]) -> list[Target]:
-    """分别达A、B and X、Y各N: give each value its own indicator."""
+    """分别达A、B, X、Y各N and A、B比重达X、Y: give each value its own indicator."""
     if not any(t.distributive for t in targets):
         return targets
     out: list[Target] = []
@@ -159,16 +181,20 @@ def _distribute(targets: list[Target]) -> list[Target]:
             out.extend(replace(target, indicator=p, subject=p, distributive=None) for p in parts)
             i += 1
             continue
-        if target.distributive != "分别":
+        if target.distributive not in ("分别", "、"):
             out.append(target)
             i += 1
             continue
         run = [target]
         while i + len(run) < len(targets) and targets[i + len(run)].indicator == target.indicator:
             run.append(targets[i + len(run)])
-        parts = [p for p in target.indicator.split("、") if p]
-        if len(parts) != len(run):
-            parts = [target.indicator] * len(run)
+        parts = _items(target.indicator, len(run))
+        if parts is None:
+            split = [p for p in target.indicator.split("、") if p]
+            # 分别 vouches for one item per value; a bare value list whose items cannot be told
+            # apart keeps one indicator for all (keys then differ by position).
+            fits = target.distributive == "分别" and len(split) == len(run)
+            parts = split if fits else [target.indicator] * len(run)
         out.extend(
             replace(t, indicator=p, subject=p, comparator=target.comparator, distributive=None)
             for t, p in zip(run, parts, strict=True)
@@ -292,6 +318,13 @@ def scan_clause(
         target = _target(raw, quantity, own, embedded, cursor)
         if targets:
             target = _resolve(target, targets[-1], raw, cursor, embedded, sibling=True)
+            if (
+                not raw.strip(" 、")
+                and targets[-1].distributive is None
+                and target.indicator == targets[-1].indicator
+            ):
+                # A、B比重达X、Y: a bare value list after a list of indicators, 分别 left unsaid.
+                targets[-1] = replace(targets[-1], distributive="、")
         elif previous is not None and raw.lstrip(" 、,，").startswith("其中"):
             # Only a 其中 part leans on the sentence part before it; any other stands alone.
             target = _resolve(target, previous, raw, cursor, embedded)

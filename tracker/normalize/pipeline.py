@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -14,7 +15,7 @@ from lxml import etree
 from lxml.etree import _Element as HtmlElement
 
 from tracker.normalize import chrome, metadata
-from tracker.normalize.chinese import to_simplified_all
+from tracker.normalize.chinese import is_traditional, to_simplified_all
 from tracker.normalize.decode import check_html, decode
 from tracker.normalize.errors import (
     EmptyBody,
@@ -25,7 +26,7 @@ from tracker.normalize.errors import (
     TooLarge,
     Undecodable,
 )
-from tracker.normalize.repair import damaged_indexes, repair_lines
+from tracker.normalize.repair import damaged_heading, damaged_indexes, repair_lines
 from tracker.normalize.targets import extract_targets
 from tracker.normalize.text import clean, clean_lines
 
@@ -46,7 +47,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-NORMALIZER_VERSION = "1.0"
+NORMALIZER_VERSION = "1.1"
 MAX_BODY_BYTES = 32 * 1024 * 1024
 FINGERPRINT_KEYS = ("title", "metadata", "targets", "paragraphs")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
@@ -74,12 +75,12 @@ def fingerprint(snapshot: Mapping[str, Any]) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def prepare(texts: list[str]) -> list[str]:
+def prepare(texts: list[str], traditional: bool = False) -> list[str]:
     """Raw page strings -> repaired, cleaned, simplified strings, each rule run once over all."""
     if not texts:
         return []
     joined = repair_lines([" ".join(t.split("\n")).strip() for t in texts])
-    return to_simplified_all(clean_lines(joined))
+    return to_simplified_all(clean_lines(joined), traditional)
 
 
 def _parse(text: str) -> HtmlElement:
@@ -95,7 +96,22 @@ def _parse(text: str) -> HtmlElement:
     return root
 
 
-def _title(root: HtmlElement, fields: Mapping[str, str]) -> str:
+def _damaged_headings(
+    raw: list[str], prepared: list[str], traditional: bool
+) -> dict[str, tuple[str | None, str]]:
+    """Prepared heading paragraph kept as captured -> (numeral, simplified title tail) its bytes tell."""
+    found = {
+        i: hint for i, line in enumerate(raw) if line.startswith("?") and (hint := damaged_heading(line))
+    }
+    if not found:
+        return {}
+    titles = prepare([title for _, title in found.values()], traditional)
+    return {
+        prepared[i]: (ordinal, title) for (i, (ordinal, _)), title in zip(found.items(), titles, strict=True)
+    }
+
+
+def _title(root: HtmlElement, fields: Mapping[str, str], traditional: bool) -> str:
     candidates: list[str] = [str(t) for t in _ARTICLE_TITLE(root)]
     page_title = root.findtext(".//title") or ""
     squeezed = clean(page_title)
@@ -111,7 +127,7 @@ def _title(root: HtmlElement, fields: Mapping[str, str]) -> str:
     raw = next((c for c in candidates if c.strip()), "")
     if not raw:
         return fields.get("title", "")
-    return prepare([raw])[0]
+    return prepare([raw], traditional)[0]
 
 
 def normalize(
@@ -141,17 +157,23 @@ def normalize(
         if container is None:
             raise NoContent("no body text")
         warnings.append("body found by text density")
-    lines = [line for line in prepare(chrome.raw_lines(container)) if line]
+    raw = chrome.raw_lines(container)
+    # One script decision per page, from its body, so title, metadata and body convert alike.
+    traditional = is_traditional("".join(raw))
+    prepared = prepare(raw, traditional)
+    headings = _damaged_headings(raw, prepared, traditional)
+    lines = [line for line in prepared if line]
     paragraphs = chrome.drop_repeats(line for line in lines if not chrome.is_chrome_line(line))
     if not any(_WORDISH.search(p) for p in paragraphs):
         raise NoContent("no body text")
 
-    fields = metadata.to_fields(metadata.pairs(block, prepare)) if block is not None else {}
+    simplify = functools.partial(prepare, traditional=traditional)
+    fields = metadata.to_fields(metadata.pairs(block, simplify)) if block is not None else {}
     damaged = damaged_indexes(paragraphs)
     if damaged:
         warnings.append(f"{len(damaged)} damaged paragraphs kept as captured")
     try:
-        targets = extract_targets(paragraphs)
+        targets = extract_targets(paragraphs, headings)
     except Exception as exc:
         # An empty target list would read as "every target removed" downstream: refuse the
         # page instead, typed, so the fetch is logged and the next normaliser can redo it.
@@ -159,7 +181,7 @@ def normalize(
         raise ExtractionFailed(f"target extraction failed: {exc!r}") from exc
 
     snapshot: dict[str, Any] = {
-        "title": _title(root, fields),
+        "title": _title(root, fields, traditional),
         "metadata": fields,
         "targets": targets,
         "paragraphs": paragraphs,

@@ -68,6 +68,69 @@ def realign_gbk(text: str) -> tuple[str, bool]:
     return fixed + text[match.end() :], True
 
 
+# GBK codes of the ordinals that number section headings; their lead bytes are all distinct.
+_ORDINAL_BY_CODE = {ch.encode("gbk"): ch for ch in "一二三四五六七八九十"}
+_ORDINAL_BY_LEAD = {code[:1]: ch for code, ch in _ORDINAL_BY_CODE.items()}
+_INDENT, _OPEN, _CLOSE = "\u3000".encode("gbk"), "（".encode("gbk"), "）".encode("gbk")
+_REALIGNED = re.compile(r"[\x40-\x7e]")
+# What a broken pair leaves before the aligned text resumes: ASCII bytes, pinyin tone letters.
+_REMNANT = re.compile(rf"^[\x00-\x7f{_TONES}ü]+")
+_TITLE_END = re.compile(r"[,，。;；:：!！?？]")
+
+
+def _heading_ordinal(raw: bytes) -> tuple[bool, str | None]:
+    """(is a ``　（N）`` heading start, N) read from the realigned bytes of a heading's start."""
+    if not raw.startswith(_INDENT):
+        return False, None
+    rest = raw[len(_INDENT) :]
+    if rest.startswith(_CLOSE):
+        return True, None  # bracket and numeral lost with the dropped pairs
+    if not rest.startswith(_OPEN):
+        return False, None
+    rest = rest[len(_OPEN) :]
+    if (ordinal := _ORDINAL_BY_CODE.get(rest[:2])) is not None:
+        return True, ordinal
+    # The pair holding the numeral's trail byte and the bracket's lead byte was dropped: the
+    # numeral's lead byte, followed by the bracket's trail byte, still names exactly one numeral.
+    if rest[1:2] == _CLOSE[1:] and (ordinal := _ORDINAL_BY_LEAD.get(rest[:1])) is not None:
+        return True, ordinal
+    return False, None
+
+
+def damaged_heading(line: str) -> tuple[str | None, str] | None:
+    """(numeral, title tail) of a ``　（N）title`` heading whose misaligned GBK bytes could not be
+    repaired; None for any other line. The paragraph itself stays as captured.
+
+    Only what the bytes determine is read: the numeral from the heading's first bytes (None when
+    they were dropped), and the title from where the decoder fell back in step (the first ASCII
+    byte, which also completes the character whose lead byte came before it) to the end. The
+    misaligned run before that may have lost pairs anywhere, so it is not re-decoded.
+    """
+    if not line.startswith("?") or realign_gbk(line)[1]:
+        return None
+    step = _REALIGNED.search(line, 1)
+    if step is None:
+        return None
+    head = (_LOST_LEAD + line[1 : step.start()].encode("gb18030", errors="replace"))[:8]
+    is_heading, ordinal = _heading_ordinal(head)
+    if not is_heading:
+        return None
+    title = ""
+    lead = line[step.start() - 1].encode("gb18030", errors="replace")
+    if len(lead) == 2:
+        try:
+            title = (lead[1:] + line[step.start()].encode("ascii")).decode("gbk")
+        except UnicodeError:
+            title = ""
+        if not "\u3400" <= title <= "\u9fff":
+            title = ""
+    title += _REMNANT.sub("", strip_pinyin(line[step.end() :]))
+    title = _TITLE_END.split(title, maxsplit=1)[0]
+    if len(title) < 2 or is_damaged(title):
+        return None
+    return ordinal, title
+
+
 def fix_cp1252_mojibake(text: str) -> str:
     if _CP1252_MOJIBAKE.search(text) is None:
         return text

@@ -26,6 +26,21 @@ def heading_section(paragraph: str) -> str | None:
     return marker + match["title"].strip()
 
 
+def recovered_section(ordinal: str | None, title: str, current: str) -> str:
+    """The label of a heading whose start was lost to misdecoding: ``(二)…产业集群发展新高地``.
+
+    A numeral the bytes no longer hold is the one after the current section's (headings are
+    numbered in order); the ``…`` says the title's first characters are missing.
+    """
+    if ordinal is None:
+        match = HEADING_RE.match(current)
+        previous = match["paren"] if match else None
+        if previous and len(previous) == 1 and previous in _CN_ORDINAL[:-1]:
+            ordinal = _CN_ORDINAL[_CN_ORDINAL.index(previous) + 1]
+    marker = f"({ordinal})" if ordinal else ""
+    return f"{marker}…{title}"
+
+
 def lead_in(paragraph: str) -> re.Match[str] | None:
     """The lead-in of a target list inside ``paragraph`` (its ``label`` group and ``end()``)."""
     if "目标" not in paragraph:

@@ -31,12 +31,13 @@ else ``float``; 万/亿 written before the unit stay in the unit (``13万人`` �
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from tracker.normalize.clauses import Target, scan_clause, scan_list_item
 from tracker.normalize.numbers import find_quantities
-from tracker.normalize.sections import heading_section, lead_in
+from tracker.normalize.sections import heading_section, lead_in, recovered_section
 
 _SENTENCE_END_RE = re.compile(r"[。!！?？]")
 # A comma between a digit and exactly three digits is a thousands separator (4,550), not a clause break.
@@ -130,12 +131,20 @@ def _scan_list(text: str, section: str, page: _Page) -> None:
             previous = target
 
 
-def extract_targets(paragraphs: list[str]) -> dict[str, dict[str, Any]]:
-    """Every target of a page in document order, keyed as the module docstring describes."""
+def extract_targets(
+    paragraphs: list[str], damaged_headings: Mapping[str, tuple[str | None, str]] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Every target of a page in document order, keyed as the module docstring describes.
+
+    ``damaged_headings`` maps a heading paragraph kept as captured (misdecoded) to what its bytes
+    still tell (numeral or None, title tail), so the targets after it are filed under it.
+    """
     page = _Page()
     section = ""
     for paragraph in paragraphs:
         heading = heading_section(paragraph)
+        if heading is None and damaged_headings and paragraph in damaged_headings:
+            heading = recovered_section(*damaged_headings[paragraph], section)
         if heading is not None:
             section = heading
         lead = lead_in(paragraph)

@@ -13,6 +13,7 @@ import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -124,6 +125,9 @@ class EmailChannel:
         message["Subject"] = digest.subject
         message["From"] = sender
         message["To"] = ", ".join(recipients)
+        # Mail servers and spam filters distrust messages without these two headers.
+        message["Date"] = formatdate(localtime=True)
+        message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or parts.hostname)
         message.set_content(digest.text, charset="utf-8")
         smtp_class = smtplib.SMTP_SSL if parts.scheme == "smtps" else smtplib.SMTP
         port = parts.port or (465 if parts.scheme == "smtps" else 25)
@@ -151,7 +155,9 @@ class AppriseChannel:
         notifier = apprise.Apprise()
         if not notifier.add(self.url):
             raise SendError(f"channel {self.name}: apprise does not understand this URL")
-        if not notifier.notify(title=digest.subject, body=digest.text):
+        # Declared as plain text, apprise escapes it for HTML and Markdown services (e-mail,
+        # DingTalk ...): a page title holding markup is shown, never rendered.
+        if not notifier.notify(title=digest.subject, body=digest.text, body_format=apprise.NotifyFormat.TEXT):
             raise SendError(f"channel {self.name}: apprise could not deliver")
 
 

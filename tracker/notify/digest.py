@@ -167,7 +167,8 @@ def build_digest(rows: Sequence[Mapping[str, Any]], crawl_run_id: int | None = N
     groups = _group_by_document(rows)
     run = f"（抓取 #{crawl_run_id}）" if crawl_run_id is not None else ""
     subject = f"govwatch：{source} 有 {len(groups)} 份文件发生变化"
-    lines = [f"govwatch 监测到 {source}{run} 的 {len(rows)} 项变化，涉及 {len(groups)} 份文件。"]
+    # A full-width bracket needs no space before 的; a bare Latin source name does.
+    lines = [f"govwatch 监测到 {source}{run or ' '}的 {len(rows)} 项变化，涉及 {len(groups)} 份文件。"]
     for index, events in enumerate(groups.values()):
         if index == MAX_DOCUMENTS:
             lines += ["", f"……另有 {len(groups) - MAX_DOCUMENTS} 份文件有变化，请用 govwatch changes 查看。"]

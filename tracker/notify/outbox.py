@@ -4,6 +4,7 @@ Guarantees: a delivery stamped ``sent`` is never sent again (every state change 
 by the claim token); a failed send is retried with exponential backoff and, after
 ``max_attempts``, marked ``failed`` and kept for ``govwatch status`` / ``govwatch notify --failed``.
 A crash between a successful send and its stamp can repeat that one message (at least once).
+Events of a crawl run that is still going are held until it ends: one message per run and channel.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any, TextIO
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from tracker.models import Change, Delivery, DeliveryStatus, Document, Source, Version
+from tracker.models import Change, CrawlOutcome, CrawlRun, Delivery, DeliveryStatus, Document, Source, Version
 from tracker.notify.channels import Channel, ChannelSpec, SendError, make_channel
 from tracker.notify.digest import build_digest
 
@@ -28,6 +29,9 @@ log = logging.getLogger(__name__)
 # the claim simply expires and the delivery is due again.
 CLAIM_LEASE = timedelta(minutes=5)
 BATCH_LIMIT = 1000
+# Events of a crawl still running wait for its end, so each run goes out as one message.
+# A run left ``running`` by a process that died is released after this long.
+RUN_HOLD_LIMIT = timedelta(hours=12)
 
 
 @dataclass(frozen=True)
@@ -105,9 +109,18 @@ def _claim(
     # Random microseconds make the lease end a token no concurrent sender can share.
     token = now + CLAIM_LEASE + timedelta(microseconds=secrets.randbelow(10**6))
     due = (Delivery.status == DeliveryStatus.PENDING) & (Delivery.next_attempt_at <= now)
+    run_over = (
+        CrawlRun.id.is_(None)
+        | (CrawlRun.outcome != CrawlOutcome.RUNNING)
+        | (CrawlRun.started_at < now - RUN_HOLD_LIMIT)
+    )
     with factory() as session, session.begin():
-        candidates = select(Delivery.id).join(Change, Delivery.change_id == Change.id)
-        candidates = candidates.where(due, Delivery.channel.in_(channels))
+        candidates = (
+            select(Delivery.id)
+            .join(Change, Delivery.change_id == Change.id)
+            .outerjoin(CrawlRun, Change.crawl_run_id == CrawlRun.id)
+        )
+        candidates = candidates.where(due, run_over, Delivery.channel.in_(channels))
         if crawl_run_id is not None:
             candidates = candidates.where(Change.crawl_run_id == crawl_run_id)
         ids = list(session.scalars(candidates.order_by(Delivery.id).limit(limit)))
@@ -234,6 +247,8 @@ def deliver_pending(
         try:
             senders[spec.name] = make_channel(spec, stream=stream)
         except SendError as exc:
+            # Its deliveries stay pending until the channel is fixed; say so on every pass.
+            log.error("notification channel unusable: %s", exc)
             report.errors.append(str(exc))
     if not senders:
         return report

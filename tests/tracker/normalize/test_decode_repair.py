@@ -10,7 +10,13 @@ import pytest
 from tests.tracker.normalize.pages import PAGE_NAMES, page
 from tracker.normalize import Undecodable, normalize
 from tracker.normalize.decode import canonical_codec, decode
-from tracker.normalize.repair import fix_cp1252_mojibake, is_damaged, realign_gbk, strip_pinyin
+from tracker.normalize.repair import (
+    damaged_heading,
+    fix_cp1252_mojibake,
+    is_damaged,
+    realign_gbk,
+    strip_pinyin,
+)
 from tracker.normalize.text import clean_lines
 
 TEXT = "无锡市2024年政府工作重点:地区生产总值增长5.5%左右,固定资产投资4550亿元。"
@@ -131,3 +137,21 @@ def test_compatibility_runs_give_full_nfkc_on_page_text() -> None:
         text = page(name).decode("gb18030" if name.startswith("changzhou") else "utf-8")
         full_width = text.translate({ord(c): ord(c) + 0xFEE0 for c in ",:;()%!?"}) + "①㎡ⅷ　 …"
         assert clean_lines(full_width) == clean_lines(unicodedata.normalize("NFKC", full_width))
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        # （二 survives as its lead byte B6 before the bracket's trail A9; 產 is completed by the
+        # ASCII byte that realigns the decoder; 打造 sat in the run that lost a pair.
+        ("?。ǘ┐蛟飚a(chǎn)業(yè)集群發(fā)展新高地", ("二", "產業集群發展新高地")),
+        ("?。ㄎ澹?gòu)筑生態(tài)綠色發(fā)展新優(yōu)勢", ("五", "筑生態綠色發展新優勢")),
+        ("?。┨嵘窆蚕戆l(fā)展新成效", (None, "發展新成效")),  # bracket and numeral dropped
+        ("?。ㄋ模┩苿映青l(xiāng)融合發(fā)展新提升", None),  # repairable: realign_gbk's job
+        ("?。┨嵘窆蚕戆", None),  # never back in step: nothing the bytes vouch for
+        ("?abc", None),
+        ("地区生产总值增长5.5%左右", None),
+    ],
+)
+def test_damaged_heading_reads_only_what_the_bytes_tell(line: str, expected: object) -> None:
+    assert damaged_heading(line) == expected

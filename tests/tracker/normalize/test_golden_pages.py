@@ -73,6 +73,24 @@ def test_seed_002_unrecoverable_headings_are_marked_not_invented() -> None:
     assert not any("(fā)" in p or "(gòu)" in p for p in undamaged)
 
 
+def test_seed_002_targets_after_a_damaged_heading_are_filed_under_it() -> None:
+    targets = normalize(page("changzhou-2021-key-work.html")).snapshot["targets"]
+    sections = list(dict.fromkeys(t["section"] for t in targets.values()))
+    assert sections == [
+        "主要预期目标",
+        "(一)厚植区域创新发展新动能",
+        "(二)…产业集群发展新高地",  # numeral from its lead byte; 打造 lost with a dropped pair
+        "(三)主动服务融入新发展格局",
+        "(四)推动城乡融合发展新提升",
+        "(五)…筑生态绿色发展新优势",
+        "(六)…发展新成效",  # numeral dropped with the bracket: the one after (五)
+        "(七)开创市域安全发展新局面",
+        "(八)展现为民务实清廉新形象",
+    ]
+    assert targets["(二)…产业集群发展新高地/新增上市公司[家]"]["value"] == 15
+    assert targets["(六)…发展新成效/新增城镇就业[万人]"]["value"] == 9
+
+
 def test_metadata_of_each_layout() -> None:
     table = normalize(page("wuxi-2024-priorities.html")).snapshot["metadata"]
     assert table["index_no"] == "014006446/2024-00026"

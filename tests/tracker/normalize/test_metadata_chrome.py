@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.tracker.normalize.pages import page as page_file
 from tracker.normalize import normalize
+from tracker.normalize.chrome import drop_repeats
 
 BODY = "<div id='zoom'><p>今年全市地区生产总值增长5.5%左右。</p><p>(一)聚力稳定经济运行。</p></div>"
 
@@ -126,6 +128,41 @@ def test_chrome_inside_the_body_container_is_dropped() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "chrome",
+    [
+        "<p>当前时间:2026年11月21日 星期六 10:11:12</p>",
+        "<div>2026-11-21 10:11:12 星期六</div>",
+        "<p>访问量:4321</p>",
+        "<p>点击率:4321</p>",
+        "<p>阅读:4321</p>",
+        "<p>来源:本站 作者:管理员 发布时间:2024-03-01 09:00 浏览量:<span>4321</span></p>",
+        "<div>【字体:<a>大</a> <a>中</a> <a>小</a>】</div>",
+        "<div>[ 大 中 小 ]</div>",
+        "<div class='dy'><a href='javascript:window.print()'>[打印]</a> <a>[关闭]</a></div>",
+        "<p>【纠错】</p>",
+        "<p>手机扫码阅读</p>",
+        "<div>分享:<a>微信</a><a>微博</a></div>",
+        "<p>上一篇:关于印发某某的通知</p><p>下一篇:2024年某某工作要点</p>",
+    ],
+)
+def test_volatile_lines_inside_the_body_container_are_dropped(chrome: str) -> None:
+    body = f"<div id='zoom'>{chrome}<p>今年全市地区生产总值增长5.5%左右。</p><p>2024年3月1日</p></div>"
+    # The signing date alone on its line is content; a clock or counter next to the text is not.
+    assert normalize(page("", body=body)).snapshot["paragraphs"] == [
+        "今年全市地区生产总值增长5.5%左右。",
+        "2024年3月1日",
+    ]
+
+
+def test_short_content_lines_that_mention_visits_or_scanning_are_kept() -> None:
+    body = "<div id='zoom'><p>开展企业访问1000家次。</p><p>推进扫码乘车全覆盖。</p></div>"
+    assert normalize(page("", body=body)).snapshot["paragraphs"] == [
+        "开展企业访问1000家次。",
+        "推进扫码乘车全覆盖。",
+    ]
+
+
 def test_title_is_the_article_heading_not_the_site_name() -> None:
     body = "<h2>无锡市发展和改革委员会</h2><h1>2024年政府工作重点</h1>" + BODY
     assert normalize(page("", body=body)).snapshot["title"] == "2024年政府工作重点"
@@ -134,3 +171,19 @@ def test_title_is_the_article_heading_not_the_site_name() -> None:
 def test_title_from_the_heading_when_the_page_has_no_title_element() -> None:
     html = "<html><body><h1>2024年政府工作重点</h1><div id='zoom'><p>地区生产总值增长5.5%</p></div></body>"
     assert normalize(html.encode()).snapshot["title"] == "2024年政府工作重点"
+
+
+def test_a_looping_capture_that_echoes_an_earlier_paragraph_is_dropped() -> None:
+    heading = (
+        "(二)聚力强化创新驱动,加快形成新质生产力。发挥企业主体地位和政府推动服务“两个作用”,"
+        "以科技创新推动产业创新,以创新驱动的内涵式增长推动无锡高质量发展。"
+    )
+    echo = "坚持创新驱动。坚持创新驱动," + heading.split(",", 1)[1]
+    own = "坚持创新驱动。新增企业5家," + heading.split(",", 1)[1]  # a quantity in the lead: kept
+    assert drop_repeats([heading, "育强创新主体。", echo, echo, own]) == [heading, "育强创新主体。", own]
+
+
+def test_seed_004_print_capture_keeps_one_copy_of_each_paragraph() -> None:
+    paragraphs = normalize(page_file("wuxi-2024-report-print.html")).snapshot["paragraphs"]
+    assert not any(p.startswith("坚持创新驱动。坚持创新驱动") for p in paragraphs)
+    assert len(paragraphs) == len(set(paragraphs))

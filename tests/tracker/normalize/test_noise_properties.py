@@ -6,6 +6,7 @@ import re
 from functools import cache
 
 import opencc
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -79,6 +80,22 @@ def test_traditional_rendering_of_any_paragraphs_never_changes_the_fingerprint(
 
 def test_whole_page_traditional_switch_is_the_same_fingerprint() -> None:
     assert baseline("wuxi-2021-plan.tc.html") == baseline("wuxi-2021-plan.html")
+
+
+@pytest.mark.parametrize("config", ["s2t", "s2tw", "s2hk"])
+@pytest.mark.parametrize("name", ["wuxi-2024-priorities.html", "zhonglou-2024-report.html"])
+def test_whole_page_rendered_by_any_traditional_switch_is_the_same_document(name: str, config: str) -> None:
+    # Taiwan-standard switches write 着 as 著 (着力 → 著力) and Hong Kong ones 卫 as 衞.
+    rendered = opencc.OpenCC(config).convert(page(name).decode("utf-8"))
+    assert normalize(rendered.encode("utf-8")).snapshot == normalize(page(name)).snapshot
+
+
+def test_simplified_text_keeps_its_own_zhu_and_zhe() -> None:
+    body = "<div id='zoom'><p>取得显著成效,著名品牌增加,着力打造新高地,沿着这条路走。</p></div>"
+    html = f"<html><head><meta charset='utf-8'></head><body>{body}</body></html>"
+    assert normalize(html.encode()).snapshot["paragraphs"] == [
+        "取得显著成效,著名品牌增加,着力打造新高地,沿着这条路走。"
+    ]
 
 
 @cache

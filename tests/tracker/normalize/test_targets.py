@@ -197,6 +197,32 @@ def test_004_respectively_list_is_split() -> None:
     ]
 
 
+def test_004_value_list_after_a_list_of_indicators_names_each_target() -> None:
+    # 战略性新兴产业、高新技术产业产值占规模以上工业比重达41.8%、51.8%: 分别 is left unsaid.
+    targets = seed_targets("004")
+    assert [
+        (key, t["value"]) for key, t in targets.items() if "比重" in key and t["value"] in (41.8, 51.8)
+    ] == [
+        ("/战略性新兴产业产值占规模以上工业比重[%]", 41.8),
+        ("/高新技术产业产值占规模以上工业比重[%]", 51.8),
+    ]
+
+
+def test_damaged_heading_files_the_targets_after_it_under_its_own_section() -> None:
+    paragraphs = [
+        "(五)生态",
+        "新建河道15条。",
+        "?。┨嵘窆蚕戆",
+        "新增城镇就业9万人。",
+        "?。ǘ┐",
+        "新增企业3家。",
+    ]
+    damaged = {"?。┨嵘窆蚕戆": (None, "发展新成效"), "?。ǘ┐": ("二", "产业集群")}
+    sections = [t["section"] for t in extract_targets(paragraphs, damaged).values()]
+    # a numeral the bytes lost is the one after the current section's
+    assert sections == ["(五)生态", "(六)…发展新成效", "(二)…产业集群"]
+
+
 def test_alternative_values_are_two_targets() -> None:
     targets = extract_targets(["一、开放。完成外资投资超30亿元或3亿美元。"])
     assert [(t["indicator"], t["value"], t["unit"]) for t in targets.values()] == [
@@ -344,6 +370,18 @@ def test_heading_styles() -> None:
             [("引进大学生", 10.5, "万人"), ("引进高层次人才", 1.3, "万人")],
         ),
         ("服务行动分别覆盖30万人、70万人", [("服务行动", 30, "万人"), ("服务行动", 70, "万人")]),
+        (
+            "工业、服务业增加值分别增长5%、6%",
+            [("工业增加值", 5, "%"), ("服务业增加值", 6, "%")],
+        ),
+        (
+            "科技型中小企业、高新技术企业分别达12453家、6310家",
+            [("科技型中小企业", 12453, "家"), ("高新技术企业", 6310, "家")],
+        ),
+        (
+            "城镇、农村居民收入增长5%、6%",
+            [("城镇、农村居民收入", 5, "%"), ("城镇、农村居民收入", 6, "%")],
+        ),
         ("创建智能制造标杆1900余个,较上年增加4个", [("创建智能制造标杆", 1900, "个")]),
         ("1003个停车场实现“先离场后付费”、年增注册用户53.2万人", [("年增注册用户", 53.2, "万人")]),
     ],
