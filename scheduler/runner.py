@@ -63,7 +63,7 @@ def _load_prctl() -> Callable[..., int] | None:
     return prctl
 
 
-_PRCTL = _load_prctl()
+_PRCTL = None  # TEMP
 PR_SET_PDEATHSIG = 1
 
 

@@ -176,3 +176,14 @@ def test_reprocess_reports_counts_and_creates_no_events(recorded: sessionmaker[S
     assert (report["documents"], report["versions"], report["unchanged"], report["rewritten"]) == (1, 3, 3, 0)
     _code, after = run("changes", "--json")
     assert after == before
+
+
+def test_terminal_diff_highlights_exactly_the_changed_characters() -> None:
+    from scheduler.commands.store_cmds import highlight
+
+    text = highlight("edited", "地区生产总值增长5.5%左右", "地区生产总值增长6%左右")
+    assert text.plain == "~地区生产总值增长5.56%左右"
+    styled = {text.plain[span.start : span.end]: str(span.style) for span in text.spans}
+    assert styled["5.5"] == "bold red strike" and styled["6"] == "bold green underline"
+    added = highlight("added", None, "[red]新段落[/red]")
+    assert added.plain == "+[red]新段落[/red]"  # page text is never parsed as markup
