@@ -72,7 +72,17 @@ def cli(verbose: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> Any:
-    return cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="govwatch")
+    try:
+        return cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="govwatch")
+    except Exception as exc:
+        from sqlalchemy.exc import OperationalError  # only on failure: keeps --help fast
+
+        if not isinstance(exc, OperationalError):
+            raise
+        # An unreachable or unusable database is an operating condition, not a bug: no traceback.
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        click.echo(f"error: cannot use the database (GOVWATCH_DATABASE_URL): {reason}", err=True)
+        sys.exit(EXIT_FAILURE)
 
 
 if __name__ == "__main__":

@@ -193,6 +193,7 @@ class Daemon:
             id="notify-retry",
             name="notification retry",
             executor="control",
+            next_run_time=now,  # what a previous scheduler left unsent goes out at start-up
         )
         return catch_up
 

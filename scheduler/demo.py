@@ -32,6 +32,7 @@ from tracker.models import Change, Document, Version
 # to `govwatch crawl demo-generic` with --keep, as its retries make it slow by design.
 DEMO_SOURCES = ("demo-hanweb", "demo-trs")
 CRAWL_TIMEOUT_SECONDS = 120
+EXIT_INTERRUPTED = 130  # the shell's convention for a Ctrl-C
 CONSOLE_CHANNEL = '\n[[channel]]\nname = "console"\ntype = "console"\n'
 OUTCOME_LABELS = {
     "ok": "成功",
@@ -99,8 +100,15 @@ def _crawl_all(
         threads = [threading.Thread(target=crawl, args=(s,)) for s in sources]
         for thread in threads:
             thread.start()
-        for thread in threads:
-            thread.join()
+        try:
+            for thread in threads:
+                thread.join()
+        except KeyboardInterrupt:
+            # Stop the crawls before the throw-away database they write to is deleted.
+            runner.stop_event.set()
+            for thread in threads:
+                thread.join()
+            raise
     return sorted(results, key=lambda r: r.source)
 
 
@@ -202,11 +210,15 @@ def _target_diff(session: Session, url: str) -> Table:
 def run_demo(keep: Path | None = None, console: Console | None = None) -> int:
     """Run the demo; returns the process exit code (0 only when the expected changes were found)."""
     console = console or Console()
-    if keep is not None:
-        keep.mkdir(parents=True, exist_ok=True)
-        return _demo_in(keep.resolve(), console, kept=True)
-    with tempfile.TemporaryDirectory(prefix="govwatch-demo-") as tmp:
-        return _demo_in(Path(tmp), console, kept=False)
+    try:
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            return _demo_in(keep.resolve(), console, kept=True)
+        with tempfile.TemporaryDirectory(prefix="govwatch-demo-") as tmp:
+            return _demo_in(Path(tmp), console, kept=False)
+    except KeyboardInterrupt:
+        console.print("[yellow]演示已中断[/]（Ctrl-C）。")
+        return EXIT_INTERRUPTED
 
 
 def _demo_in(workdir: Path, console: Console, *, kept: bool) -> int:
@@ -293,5 +305,13 @@ def _verdict(
             f"[bold green]演示成功[/]：所有预期变化都已发现，噪声没有产生变化（用时 {seconds:.1f} 秒）。"
         )
         return 0
-    console.print("[bold red]演示失败[/]：变化与预期不符（见上表）。")
+    if not crawled:
+        failed = "、".join(
+            f"{r.source}（{OUTCOME_LABELS.get(r.outcome, r.outcome)}）"
+            for r in results
+            if r.outcome not in {"ok", "partial"}
+        )
+        console.print(f"[bold red]演示失败[/]：抓取没有完成：{escape(failed)}。")
+    else:
+        console.print("[bold red]演示失败[/]：变化与预期不符（见上表）。")
     return 1

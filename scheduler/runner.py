@@ -63,20 +63,23 @@ def _load_prctl() -> Callable[..., int] | None:
     return prctl
 
 
-_PRCTL = None  # TEMP
+_PRCTL = _load_prctl()
 PR_SET_PDEATHSIG = 1
 
 
 def _stop_with_parent() -> None:
-    """In the child, before exec: SIGTERM when the thread that started it dies (Linux).
+    """In the child, before exec: SIGKILL when the thread that started it dies (Linux).
 
-    A scheduler killed with SIGKILL cannot stop its crawls; without this they would run
-    on unsupervised and overlap the crawls of the next scheduler. The starting thread
-    waits for the crawl to end, so it only dies with the scheduler. Only a preloaded C
-    function runs here: nothing that could wait on a lock held by another thread.
+    A scheduler that dies (SIGKILL, crash) cannot stop its crawls; without this they run
+    on unsupervised and overlap the crawls of the next scheduler. SIGTERM would not do:
+    a graceful stop waits for downloads in flight, which can take minutes. Each page is
+    recorded in its own transaction, so nothing is half-written, and the next scheduler
+    closes the run. The starting thread waits for the crawl to end, so it only dies with
+    the scheduler. Only a preloaded C function runs here: nothing that could wait on a
+    lock held by another thread.
     """
     if _PRCTL is not None:
-        _PRCTL(PR_SET_PDEATHSIG, signal.SIGTERM)
+        _PRCTL(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
@@ -203,9 +206,10 @@ class CrawlRunner:
         with session_scope(self.factory) as session:
             row = session.get(CrawlRun, run_id)
             recorded = row.outcome if row is not None else None
-            if not counts and row is not None:
-                # A crawl stopped early may have closed its run with counts it never printed.
-                counts = dict(row.counts or {})
+            if row is not None and row.counts and (not counts or recorded != CrawlOutcome.RUNNING):
+                # A crawl that closed its own run stored its final counts; a crawl stopped
+                # early may have stored counts it never printed.
+                counts = dict(row.counts)
         outcome, error = self._outcome(
             proc.returncode,
             recorded,

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.models import Change, Source
-from tracker.notify.digest import KIND_LABELS, event_lines
+from tracker.notify.digest import KIND_LABELS, event_lines, printable
 from tracker.notify.outbox import aware, change_rows
 
 FEED_ID = "urn:govwatch:changes"
@@ -48,16 +48,23 @@ def build_feed(
         entry.id(f"{FEED_ID}:change:{row['id']}")
         lines = event_lines(str(row["kind"]), row.get("details"))
         title = row.get("title") or row.get("url") or ""
-        entry.title(f"{KIND_LABELS.get(row['kind'], row['kind'])}：{title}")
+        # The event itself in the title: a reader's list shows which target moved, not only where.
+        entry.title(printable(f"【{title}】{lines[0]}"))
         entry.link(href=str(row["url"]), rel="alternate")
         detected = aware(row.get("detected_at")) or datetime.now(UTC)
         entry.updated(detected)
         entry.published(detected)
         entry.category(term=str(row["kind"]), label=KIND_LABELS.get(row["kind"], row["kind"]))
-        versions = f"（第 {row.get('old_version') or '—'} 版 → 第 {row.get('new_version') or '—'} 版）"
-        summary = "\n".join([f"{row.get('source')} · {title}", *lines, versions])
-        entry.content(summary, type="text")
+        summary = "\n".join([f"{row.get('source')} · {title}", *lines, _versions(row)])
+        entry.content(printable(summary), type="text")  # XML cannot hold control characters
     return feed.atom_str(pretty=True)
+
+
+def _versions(row: dict[str, Any]) -> str:
+    old, new = row.get("old_version"), row.get("new_version")
+    if old and new:
+        return f"（第 {old} 版 → 第 {new} 版）"
+    return f"（第 {new} 版）" if new else f"（原第 {old} 版）" if old else ""
 
 
 def feed_xml(session: Session, source: str | None = None, limit: int = DEFAULT_LIMIT) -> bytes:

@@ -52,7 +52,8 @@ from tracker.store import begin_write, ensure_document, find_document, source_id
 
 log = logging.getLogger(__name__)
 
-REVERT_WINDOW = 5  # how many versions before the latest a flip-back is recognised against
+REVERT_WINDOW = 5
+TRUNCATED_WARNING = "truncated"  # how many versions before the latest a flip-back is recognised against
 
 
 @dataclass(slots=True)
@@ -113,6 +114,10 @@ def _examine(page: PageSnapshot) -> _Content:
         return _Content(FetchOutcome.TRANSIENT_ERROR, error=f"{exc.reason}: {exc}")
     except NormalizeError as exc:
         return _Content(FetchOutcome.REJECTED, error=f"{exc.reason}: {exc}")
+    truncated = next((w for w in normalized.warnings if w.startswith(TRUNCATED_WARNING)), None)
+    if truncated is not None:
+        # Half a page would read as "every target below the cut was removed": retry next crawl.
+        return _Content(FetchOutcome.TRANSIENT_ERROR, error=truncated)
     return _Content(
         None,
         DocumentKind.PAGE,

@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,10 @@ def _env_number(name: str, default: float, *, minimum: float, integer: bool = Fa
         click.echo(f"error: environment variable {name}={text!r} must be {kind} >= {minimum:g}", err=True)
         sys.exit(EXIT_USAGE)
     return value
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 def _retry_policy() -> Any:
@@ -192,7 +197,9 @@ def status(config_path: Path | None, as_json: bool) -> None:
 @CONFIG_OPTION
 @click.option("--failed", "show_failed", is_flag=True, help="List deliveries that gave up, send nothing.")
 @click.option("--retry-failed", is_flag=True, help="Queue deliveries that gave up again, then send.")
-@click.option("--json", "as_json", is_flag=True, help="JSON output for scripts.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="JSON for scripts (with --failed: one JSON object per line)."
+)
 def notify(config_path: Path | None, show_failed: bool, retry_failed: bool, as_json: bool) -> None:
     """Send pending change notifications now (the scheduler also does this after every crawl).
 
@@ -205,6 +212,7 @@ def notify(config_path: Path | None, show_failed: bool, retry_failed: bool, as_j
     from tracker.db import session_factory, session_scope
     from tracker.notify import deliver_pending, failed_deliveries
     from tracker.notify import retry_failed as requeue
+    from tracker.notify.digest import printable
 
     policy = _retry_policy()
     factory = session_factory()
@@ -213,12 +221,13 @@ def notify(config_path: Path | None, show_failed: bool, retry_failed: bool, as_j
             rows = failed_deliveries(session, limit=1000)
         if as_json:
             for row in rows:
-                click.echo(json.dumps(row, ensure_ascii=False, default=str))
+                click.echo(json.dumps(row, ensure_ascii=False, default=_iso))
         else:
             for row in rows:
+                what = printable(row["title"] or row["url"])
                 click.echo(
                     f"#{row['delivery_id']} {row['channel']} change {row['change_id']} ({row['kind']}) "
-                    f"{row['title'] or row['url']}: {row['attempts']} attempts, {row['last_error']}"
+                    f"{what}: {row['attempts']} attempts, {row['last_error']}"
                 )
             if not rows:
                 click.echo("no failed notifications")
@@ -228,7 +237,8 @@ def notify(config_path: Path | None, show_failed: bool, retry_failed: bool, as_j
         with session_scope(factory) as session:
             requeued = requeue(session)
         click.echo(f"queued {requeued} failed notification(s) again", err=True)
-    report = deliver_pending(factory, config.channels, policy=policy)
+    # With --json, stdout holds the JSON only: a console channel prints its digests to stderr.
+    report = deliver_pending(factory, config.channels, policy=policy, stream=sys.stderr if as_json else None)
     if as_json:
         click.echo(
             json.dumps(

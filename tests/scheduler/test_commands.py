@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -149,3 +152,42 @@ def test_run_rejects_bad_schedules_options_and_settings_with_usage_errors(tmp_pa
 def test_feed_of_an_unknown_source_exits_not_found(db_env: str):
     result = CliRunner().invoke(cli, ["feed", "--source", "nowhere"])
     assert result.exit_code == 3 and "nowhere" in result.stderr
+
+
+def test_notify_json_keeps_stdout_pure_json_even_with_a_console_channel(
+    tmp_path: Path, db_env: str, session_factory
+):
+    config = tmp_path / "govwatch.toml"
+    config.write_text('[[channel]]\nname = "terminal"\ntype = "console"\n', encoding="utf-8")
+    _run, ids = add_run_with_changes(session_factory, channels=("terminal",), documents=1)
+    result = CliRunner().invoke(cli, ["notify", "--config", str(config), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "messages": 1,
+        "sent": len(ids),
+        "retrying": 0,
+        "gave_up": 0,
+        "errors": [],
+    }
+    assert "地区生产总值增长：5.5%左右 → 6%左右" in result.stderr
+    with session_factory() as session, session.begin():
+        session.execute(update(Delivery).values(status="failed", last_error="x"))
+    failed = CliRunner().invoke(cli, ["notify", "--failed", "--json"])
+    rows = [json.loads(line) for line in failed.stdout.splitlines()]
+    assert len(rows) == len(ids) and all("T" in row["created_at"] for row in rows)
+
+
+def test_an_unusable_database_is_one_clear_line_not_a_traceback(tmp_path: Path):
+    env = {**os.environ, "GOVWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'missing' / 'dir' / 'x.db'}"}
+    result = subprocess.run(
+        [sys.executable, "-m", "scheduler.cli", "status"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    assert "error: cannot use the database (GOVWATCH_DATABASE_URL): unable to open" in result.stderr
+    assert "Traceback" not in result.stderr

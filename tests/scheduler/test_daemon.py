@@ -137,9 +137,11 @@ def test_one_catch_up_run_per_overdue_source_after_downtime(
     portal, tmp_path: Path, db_url: str, session_factory
 ):
     config_path = tmp_path / "govwatch.toml"
+    archive = tmp_path / "changes.jsonl"
     config_path.write_text(
         source_toml("demo-hanweb", "hanweb", portal.url + HANWEB, "every 10m")
-        + source_toml("demo-trs", "trs", portal.url + TRS, "every 10m"),
+        + source_toml("demo-trs", "trs", portal.url + TRS, "every 10m")
+        + f'[[channel]]\nname = "archive"\ntype = "jsonl"\nurl = "{archive}"\n',
         encoding="utf-8",
     )
     now = datetime.now(UTC)
@@ -153,11 +155,8 @@ def test_one_catch_up_run_per_overdue_source_after_downtime(
     daemon = Daemon(config, session_factory, db_url, config_path, DaemonSettings(heartbeat_seconds=1))
     daemon.start()
     try:
-        wait_for(
-            lambda: any(r.trigger == "catchup" and r.finished_at for r in runs(session_factory)),
-            what="the catch-up crawl",
-        )
-        time.sleep(1.5)  # would reveal a second (duplicate) catch-up
+        wait_for(archive.exists, what="the notification sent after the catch-up crawl")
+        time.sleep(1.5)  # would reveal a second (duplicate) catch-up or message
         next_runs = daemon.next_runs()
     finally:
         daemon.shutdown()
@@ -166,6 +165,11 @@ def test_one_catch_up_run_per_overdue_source_after_downtime(
     assert hanweb[-1].outcome == "ok"
     assert [r.trigger for r in runs(session_factory, "demo-trs")] == ["schedule"]  # not overdue
     assert next_runs["demo-hanweb"] > now + timedelta(minutes=9)
+    [message] = [json.loads(line) for line in archive.read_text(encoding="utf-8").splitlines()]
+    with session_factory() as session:
+        run_changes = set(session.scalars(select(Change.id).where(Change.crawl_run_id == hanweb[-1].id)))
+    assert message["crawl_run_id"] == hanweb[-1].id and run_changes
+    assert {c["id"] for c in message["changes"]} == run_changes  # the whole run, in one message
 
 
 def _pid_of_running(factory: sessionmaker[Session]) -> int | None:
@@ -334,13 +338,13 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="crawls follow their scheduler on Linux")
 def test_a_scheduler_killed_with_sigkill_takes_its_crawl_along_and_the_next_one_catches_up(
-    portal, tmp_path: Path, db_env: str, session_factory
+    hanging_server: str, tmp_path: Path, db_env: str, session_factory
 ):
     config = tmp_path / "govwatch.toml"
-    slow = source_toml(
-        "demo-hanweb", "hanweb", portal.url + HANWEB, "every 1h", download_delay=1.0, concurrency=1
+    config.write_text(
+        source_toml("stuck", "generic", hanging_server + "/xxgk/list.html", "every 1h", timeout_seconds=3),
+        encoding="utf-8",
     )
-    config.write_text(slow, encoding="utf-8")
     command = [sys.executable, "-m", "scheduler.cli", "run", "--config", str(config)]
     doomed = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -350,15 +354,31 @@ def test_a_scheduler_killed_with_sigkill_takes_its_crawl_along_and_the_next_one_
         doomed.kill()
         doomed.wait(timeout=30)
     assert crawl_pid is not None
-    wait_for(lambda: not _alive(crawl_pid), timeout=30, what="the orphaned crawl to stop")
-    # A fresh scheduler (its lease taken over at once: same host, dead process) closes the run
-    # the dead one left open and crawls again: a crawl cut short did not check the source.
+    # Waiting on a portal that never answers, the crawl would live on for minutes by itself.
+    wait_for(lambda: not _alive(crawl_pid), timeout=10, what="the orphaned crawl to stop")
+    # A fresh scheduler (the lease of a dead process on this host is taken over at once)
+    # closes the run the dead one left open, and crawls again: that crawl never checked the source.
     daemon = Daemon(load_config(config), session_factory, db_env, config, DaemonSettings())
     daemon.start()
     try:
-        wait_for(lambda: len(runs(session_factory)) == 2 and runs(session_factory)[1].finished_at, timeout=90)
+        wait_for(lambda: len(runs(session_factory)) == 2, what="the catch-up crawl after the crash")
     finally:
         daemon.shutdown()
     first, second = runs(session_factory)
-    assert first.outcome in {"killed", "interrupted"} and first.finished_at is not None
-    assert (second.trigger, second.outcome) == ("catchup", "ok")
+    assert first.outcome == "killed" and "scheduler" in (first.error or "")
+    assert second.trigger == "catchup"
+
+
+def test_a_timed_out_crawl_keeps_the_counts_of_what_it_did(
+    portal, tmp_path: Path, db_url: str, session_factory
+):
+    config_path = tmp_path / "govwatch.toml"
+    slow = source_toml(
+        "demo-hanweb", "hanweb", portal.url + HANWEB, "every 1h", download_delay=1.0, concurrency=1
+    )
+    config_path.write_text(slow, encoding="utf-8")
+    runner = CrawlRunner(session_factory, db_url, config_path, grace_seconds=10)
+    result = runner.run("demo-hanweb", "schedule", 4)
+    assert result is not None and result.outcome == "timeout"
+    [row] = runs(session_factory)
+    assert row.outcome == "timeout" and row.counts.get("pages", 0) >= 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -42,3 +43,27 @@ def test_demo_finds_the_expected_changes_and_keeps_its_data_on_request(tmp_path:
     assert kinds["target_changed"] == 2 and kinds["document_removed"] == 1
     assert pending == 0  # every change event went out through the console channel
     assert (keep / "govwatch.toml").exists()
+
+
+def test_ctrl_c_stops_the_demo_cleanly(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVWATCH_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "scheduler.cli", "demo"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert demo.stdout is not None
+    seen = ""
+    while "内置演示门户" not in seen:  # the crawls start right after this panel
+        line = demo.stdout.readline()
+        assert line, "the demo ended before it started crawling"
+        seen += line
+    demo.send_signal(signal.SIGINT)
+    out, err = demo.communicate(timeout=60)
+    assert demo.returncode == 130, err
+    assert "演示已中断" in out
+    assert "Traceback" not in err

@@ -113,6 +113,7 @@ def test_atom_feed_lists_each_change_and_escapes_page_text(session_factory):
     assert len(everything.findall(f"{ATOM}entry")) == 6
     titles = [e.findtext(f"{ATOM}title") for e in entries]
     assert all("<script>alert(1)</script>&计划" in t for t in titles)
+    assert sum("】目标调整 地区生产总值增长：5.5%左右 → 6%左右" in t for t in titles) == 2  # the event itself
     assert b"<script>" not in xml  # escaped by feedgen, never raw markup
     content = entries[0].findtext(f"{ATOM}content")
     assert "→" in content
@@ -160,3 +161,37 @@ def test_sources_being_crawled_now_are_never_closed(session_factory):
     with session_factory() as session, session.begin():
         assert close_orphans(session, {"wuxi": 60}, timedelta(seconds=20), busy={"wuxi"}) == 0
         assert close_orphans(session, {"wuxi": 60}, timedelta(seconds=20)) == 1
+
+
+def test_jobs_are_rebuilt_in_memory_from_the_sources_file_with_jitter_and_one_instance(
+    session_factory, db_url: str
+):
+    from apscheduler.jobstores.memory import MemoryJobStore
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    from scheduler.daemon import Daemon, DaemonSettings
+    from tracker.config import parse_config
+
+    config = parse_config(
+        '[[source]]\nname = "every"\nstart_urls = ["https://a.example.gov.cn/"]\n'
+        'schedule = "every 6h"\njitter_seconds = 300\n\n'
+        '[[source]]\nname = "daily"\nstart_urls = ["https://b.example.gov.cn/"]\n'
+        'schedule = "0 6 * * *"\njitter_seconds = 60\n\n'
+        '[[source]]\nname = "by-hand"\nstart_urls = ["https://c.example.gov.cn/"]\n'
+    )
+    daemon = Daemon(config, session_factory, db_url, settings=DaemonSettings(catch_up=False))
+    daemon.start()
+    try:
+        jobs = {job.id: job for job in daemon.scheduler.get_jobs()}
+        stores = daemon.scheduler._jobstores  # nothing public lists the job stores
+    finally:
+        daemon.shutdown()
+    assert set(jobs) == {"crawl:every", "crawl:daily", "lease-heartbeat", "notify-retry"}
+    assert list(stores) == ["default"] and isinstance(stores["default"], MemoryJobStore)
+    assert all(job.max_instances == 1 and job.coalesce for job in jobs.values())
+    every, daily = jobs["crawl:every"].trigger, jobs["crawl:daily"].trigger
+    assert isinstance(every, IntervalTrigger) and every.interval.total_seconds() == 6 * 3600
+    assert every.jitter == 300
+    assert isinstance(daily, CronTrigger) and daily.jitter == 60
+    assert str(daily.fields[5]) == "6" and str(daily.fields[6]) == "0"  # hour, minute

@@ -296,3 +296,43 @@ def test_events_of_a_crawl_still_running_wait_for_its_end_and_go_out_as_one_mess
 
 def _bodies(hook) -> list[list[int]]:
     return [[c["id"] for c in body["changes"]] for body in hook.received]
+
+
+def test_a_claim_running_out_hands_the_unsent_rest_back_instead_of_risking_a_double_send(
+    session_factory, monkeypatch
+):
+    from tracker.notify import outbox
+
+    monkeypatch.setattr(outbox, "CLAIM_LEASE", timedelta(seconds=0.6))
+    with webhook_server() as hook:
+        hook.delay = 0.5  # the first message uses up more than half the claim
+        channels = [ChannelConfig(name="hook", type="webhook", url=hook.url)]
+        first = add_run_with_changes(session_factory, documents=1)[1]
+        second = add_run_with_changes(session_factory, documents=1)[1]
+        report = deliver_pending(session_factory, channels, policy=NO_WAIT)
+        assert report.ok and report.messages == 1 and report.sent == len(first)
+        assert {status for status, _ in _statuses(session_factory).values()} == {"sent", "pending"}
+        rest = deliver_pending(session_factory, channels, policy=NO_WAIT)  # due at once, not after the lease
+        assert rest.messages == 1 and rest.sent == len(second)
+    assert _bodies(hook) == [first, second]
+
+
+def test_control_characters_from_pages_never_reach_a_terminal_or_a_feed(session_factory, capsys):
+    from xml.etree import ElementTree
+
+    from tracker.feed import feed_xml
+
+    title = "关于\x1b[2J印发\u202e的通知\x07"
+    add_run_with_changes(session_factory, channels=("console",), documents=1, title=title)
+    channels = [ChannelConfig(name="console", type="console")]
+    assert deliver_pending(session_factory, channels, policy=NO_WAIT).ok
+    out = capsys.readouterr().out
+    assert "【关于[2J印发的通知（0）】" in out
+    assert not any(ch in out for ch in "\x1b\x07\u202e")
+    with session_factory() as session:
+        root = ElementTree.fromstring(feed_xml(session))  # lxml refuses control characters
+    titles = [
+        e.findtext("{http://www.w3.org/2005/Atom}title")
+        for e in root.iter("{http://www.w3.org/2005/Atom}entry")
+    ]
+    assert titles and all("关于[2J印发的通知（0）" in t for t in titles)

@@ -254,3 +254,18 @@ def test_exception_mid_record_leaves_nothing(session_factory: sessionmaker[Sessi
         doc = session.scalars(select(Document)).one()
         latest = session.get(Version, doc.latest_version_id)
         assert latest is not None and latest.seq == 1
+
+
+def test_truncated_page_is_a_transient_error_not_a_version(session_factory: sessionmaker[Session]) -> None:
+    whole = portal_page()
+    first = rec(session_factory, snap(whole))
+    before = counts(session_factory)
+    cut = whole[: len(whole) * 2 // 3]  # the connection dropped two thirds of the way in
+    result = rec(session_factory, snap(cut, minutes=5))
+    assert result.outcome is FetchOutcome.TRANSIENT_ERROR
+    assert result.error is not None and result.error.startswith("truncated")
+    assert result.version_id is None and result.changes == []
+    assert counts(session_factory) == {**before, "fetches": before["fetches"] + 1}
+    with session_factory() as session:
+        doc = session.get(Document, first.document_id)
+        assert doc is not None and doc.latest_version_id == first.version_id and doc.status == "active"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 import opencc
@@ -13,10 +14,10 @@ _SEP = "\n\u241e\n"
 _TRADITIONAL_MARKS = "發國經會為與"
 _SIMPLIFIED_MARKS = "发国经会为与"
 # Taiwan-standard variants (著 for 着 …) that t2s keeps and tw2s resolves by phrase.
-_TW_VARIANTS = "著痺睪簷顎鯰"
+_TW_VARIANT = re.compile("[著痺睪簷顎鯰]")
 # Hong Kong variants that neither converter maps, each with one reading.
 _HK_VARIANTS = str.maketrans("衞敍粧糭枱", "卫叙妆粽台")
-_HK_CHARS = "衞敍粧糭枱"
+_HK_VARIANT = re.compile("[衞敍粧糭枱]")
 
 
 @cache
@@ -30,9 +31,9 @@ def is_traditional(text: str) -> bool:
     return traditional > sum(text.count(c) for c in _SIMPLIFIED_MARKS)
 
 
-def _convert(texts: list[str], config: str) -> list[str]:
+def _convert(texts: list[str], config: str, joined: str | None = None) -> list[str]:
     """Convert many strings in one OpenCC call (the per-call overhead dominates short strings)."""
-    parts = str(_converter(config).convert(_SEP.join(texts))).split(_SEP)
+    parts = str(_converter(config).convert(joined or _SEP.join(texts))).split(_SEP)
     if len(parts) != len(texts):  # defensive: fall back to one call each
         return [str(_converter(config).convert(t)) for t in texts]
     return parts
@@ -52,10 +53,15 @@ def to_simplified_all(texts: list[str], traditional: bool = False) -> list[str]:
     """
     if not texts:
         return []
-    parts = _convert(texts, "t2s")
+    joined = _SEP.join(texts)
+    parts = _convert(texts, "t2s", joined)
     if not traditional:
         return parts
-    redo = [i for i, text in enumerate(texts) if any(c in text for c in _TW_VARIANTS)]
-    for i, part in zip(redo, _convert([texts[i] for i in redo], "tw2s") if redo else [], strict=True):
-        parts[i] = part
-    return [p.translate(_HK_VARIANTS) if any(c in p for c in _HK_CHARS) else p for p in parts]
+    # Whole-batch searches first: most batches hold no variant at all.
+    if _TW_VARIANT.search(joined):
+        redo = [i for i, text in enumerate(texts) if _TW_VARIANT.search(text)]
+        for i, part in zip(redo, _convert([texts[i] for i in redo], "tw2s"), strict=True):
+            parts[i] = part
+    if _HK_VARIANT.search(joined):
+        parts = [part.translate(_HK_VARIANTS) if _HK_VARIANT.search(part) else part for part in parts]
+    return parts

@@ -33,6 +33,9 @@ _CHROME_WORDS = frozenset(
         "location", "position", "sidebar", "related", "share", "bdshare", "print", "qrcode",
         "ewm", "fontsize", "zihao", "toolbar", "tools", "copyright", "search", "login",
         "pagination", "topbar", "views", "clock", "article-tools", "article-info",
+        # pinyin abbreviations Chinese templates use: 相关文章/链接/信息, 分享, 打印, 关闭
+        "xgwz", "xglj", "xgxx", "xgwj", "fenxiang", "dayin", "guanbi", "bdsharebuttonbox",
+        "share-box", "sharebox", "related-links", "relatedlinks",
     }
 )  # fmt: skip
 _WORD_SPLIT = re.compile(r"[\s_]+")
@@ -43,7 +46,8 @@ CHROME_LINE = re.compile(
     r"|【?字号[::]|[\[【]\s*字[体号]|文字大小|字体大小|字体[::]?\s*[\[【大]|[\[【(]\s*大\s*中\s*小\s*[\]】)]"
     r"|打印本页|打印此页|关闭窗口|[\[【]\s*(?:打印|关闭|收藏|纠错|返回顶部)\s*[\]】]|扫一扫|手机扫码|扫码(?:阅读|查看|打开)|分享到|分享[::]"
     r"|当前位置[::]|当前时间|今天是|^(?:上|下)一(?:篇|条)[::]|ICP备|公网安备|公安备案"
-    r"|网站标识码|版权所有|网站地图|显示全部表格信息"
+    r"|网站标识码|版权所有|网站地图|显示全部表格信息|^相关(?:文章|链接|阅读|新闻|信息)|分享至"
+    r"|^(?:[\[【]?(?:打印|关闭|收藏|返回|顶部|纠错|分享)[\]】]?[|/]?)+$"
 )
 CHROME_LINE_MAX = 80
 # A serving-time clock alone on its line: 2026-11-21 09:30:00, 2026年11月21日 星期六 09:30 …

@@ -113,7 +113,9 @@ def check_html(body: bytes, headers: Mapping[str, str] | None) -> None:
     head = body.lstrip()[:8]
     if head.startswith(_BINARY_MAGIC):
         raise NotHtml("binary document")
-    if bom_charset(body) is None and b"\x00" in body[:4096]:
+    # NUL bytes mean a binary, unless the page is UTF-16/32 (by its BOM or its header's charset).
+    wide = bom_charset(body) or canonical_codec(header_charset(headers)) or ""
+    if not wide.startswith(("utf-16", "utf-32")) and b"\x00" in body[:4096]:
         raise NotHtml("binary bytes (NUL) in the page head")
 
 

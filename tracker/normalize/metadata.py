@@ -22,7 +22,9 @@ LABELS: dict[str, str] = {
         "category",
     ),
     **dict.fromkeys(["关键词", "主题词", "关键字"], "keywords"),
-    **dict.fromkeys(["有效性", "效力状况", "时效", "有效期", "是否有效", "废止日期"], "validity"),
+    **dict.fromkeys(
+        ["有效性", "效力状况", "效力状态", "时效", "时效性", "有效期", "是否有效", "废止日期"], "validity"
+    ),
     "公开方式": "disclosure_mode",
     "公开范围": "disclosure_scope",
     "公开时限": "disclosure_term",
@@ -155,7 +157,8 @@ def to_fields(labelled: list[tuple[str, str]]) -> dict[str, str]:
             continue
         value = "" if value in _PLACEHOLDER_EXACT or _PLACEHOLDER.match(value) else value
         key = LABELS.get(name, name)
-        if key.endswith("_date") or name == "废止日期":
+        # Every date field reads ISO, known (发文日期) or not (生效日期, 施行时间).
+        if key.endswith("_date") or name.endswith(("日期", "时间")):
             date = iso_date(value)
             if name == "废止日期" and date is not None:
                 key = "repeal_date"

@@ -26,7 +26,7 @@ from tracker.normalize.errors import (
     TooLarge,
     Undecodable,
 )
-from tracker.normalize.repair import damaged_heading, damaged_indexes, repair_lines
+from tracker.normalize.repair import damaged_heading, damaged_indexes, fix_cp1252_mojibake, repair_lines
 from tracker.normalize.targets import extract_targets
 from tracker.normalize.text import clean, clean_lines
 
@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 NORMALIZER_VERSION = "1.1"
 MAX_BODY_BYTES = 32 * 1024 * 1024
 FINGERPRINT_KEYS = ("title", "metadata", "targets", "paragraphs")
+_SCRIPT_SAMPLE = 4000  # body characters enough to tell a traditional page from a simplified one
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 _MARKUP = re.compile(r"<\s*[A-Za-z!]")
 _WORDISH = re.compile(r"[^\W_]")
@@ -96,32 +97,23 @@ def _parse(text: str) -> HtmlElement:
     return root
 
 
-def _damaged_headings(
-    raw: list[str], prepared: list[str], traditional: bool
-) -> dict[str, tuple[str | None, str]]:
-    """Prepared heading paragraph kept as captured -> (numeral, simplified title tail) its bytes tell."""
-    found = {
-        i: hint for i, line in enumerate(raw) if line.startswith("?") and (hint := damaged_heading(line))
-    }
-    if not found:
-        return {}
-    titles = prepare([title for _, title in found.values()], traditional)
-    return {
-        prepared[i]: (ordinal, title) for (i, (ordinal, _)), title in zip(found.items(), titles, strict=True)
-    }
+def _damaged_headings(raw: list[str]) -> dict[int, tuple[str | None, str]]:
+    """Index of a heading line kept as captured -> (numeral, raw title tail) its bytes tell."""
+    return {i: hint for i, line in enumerate(raw) if line.startswith("?") and (hint := damaged_heading(line))}
 
 
 def _title(root: HtmlElement, fields: Mapping[str, str], traditional: bool) -> str:
     candidates: list[str] = [str(t) for t in _ARTICLE_TITLE(root)]
     page_title = root.findtext(".//title") or ""
     squeezed = clean(page_title)
-    # The article heading is the one the <title> starts with (site names come after it).
-    headings = [clean("".join(h.itertext())) for h in root.iter("h1", "h2", "h3")]
-    leading = [h for h in headings if h and squeezed.startswith(h)]
+    # The article heading is the one the <title> starts with (site names come after it). The
+    # candidate stays raw: prepare repairs before it normalises (NFKC would break mojibake).
+    headings = [(clean(text), text) for text in ("".join(h.itertext()) for h in root.iter("h1", "h2", "h3"))]
+    leading = [(cleaned, text) for cleaned, text in headings if cleaned and squeezed.startswith(cleaned)]
     if leading:
-        candidates.append(max(leading, key=len))
+        candidates.append(max(leading, key=lambda pair: len(pair[0]))[1])
     elif not squeezed:
-        candidates.extend(h for h in headings if h)
+        candidates.extend(text for cleaned, text in headings if cleaned)
     first = _TITLE_SPLIT.split(page_title.strip(), maxsplit=1)[0] if page_title.strip() else ""
     candidates.append(first)
     raw = next((c for c in candidates if c.strip()), "")
@@ -141,7 +133,11 @@ def normalize(
     check_html(body, headers)
     decoded = decode(body, headers)
     warnings = list(decoded.warnings)
-    text = decoded.text
+    # A page stored as UTF-8 after a trip through cp1252 is mojibake in labels and title too, and
+    # the metadata block is found by its labels: repair the whole text before parsing.
+    text = fix_cp1252_mojibake(decoded.text) if decoded.charset == "utf-8" else decoded.text
+    if text != decoded.text:
+        warnings.append("UTF-8 read as cp1252 repaired")
     truncated = _CLOSED.search(text[-4096:]) is None
     if truncated:
         warnings.append("truncated: no closing </body> or </html>")
@@ -159,9 +155,12 @@ def normalize(
         warnings.append("body found by text density")
     raw = chrome.raw_lines(container)
     # One script decision per page, from its body, so title, metadata and body convert alike.
-    traditional = is_traditional("".join(raw))
-    prepared = prepare(raw, traditional)
-    headings = _damaged_headings(raw, prepared, traditional)
+    traditional = is_traditional("".join(raw)[:_SCRIPT_SAMPLE])
+    hints = _damaged_headings(raw)
+    # Recovered heading titles ride in the same batch as the lines (one conversion per page).
+    prepared = prepare(raw + [title for _, title in hints.values()], traditional)
+    titles, prepared = prepared[len(raw) :], prepared[: len(raw)]
+    headings = {prepared[i]: (hint[0], title) for (i, hint), title in zip(hints.items(), titles, strict=True)}
     lines = [line for line in prepared if line]
     paragraphs = chrome.drop_repeats(line for line in lines if not chrome.is_chrome_line(line))
     if not any(_WORDISH.search(p) for p in paragraphs):

@@ -7,7 +7,9 @@ and returns ``{key: {"indicator", "value", "value_max", "unit", "qualifier", "co
 Key scheme: ``"{section}/{indicator}"``, plus ``"[{unit}]"`` for quantitative targets, plus
 ``"#n"`` for the n-th (n >= 2) target with that same base key in the page. ``section`` is the
 short label of the nearest heading (``(一)聚力稳定经济运行``, ``一、聚焦产业强区不动摇``) or
-the lead-in of a target list (``主要预期目标``), ``""`` before any. The key holds neither the
+the lead-in of a target list (``主要预期目标``), ``""`` before any; a heading kept as captured
+because misdecoding garbled its start is labelled with what its bytes still tell
+(``(二)…产业集群发展新高地``). The key holds neither the
 value nor the qualifier nor the comparator, and the unit is the unit as written
 (``4,550亿元``, ``4550亿元`` and ``四千五百五十亿元`` are all value 4550, unit ``亿元``), so a
 new value, a new qualifier (左右 → 以上) or a rewritten number keeps the key. Repeated

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,10 @@ FIELD_LABELS: dict[str, str] = {
     "disclosure_term": "公开时限",
     "summary": "内容概述",
 }
+
+# C0/C1 controls (but tab and newline) and bidi overrides: page text holding them would
+# drive a terminal (ESC sequences), break XML, or show text in a misleading order.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 EXCERPT_CHARS = 80
 MAX_EVENTS_PER_DOCUMENT = 20
@@ -66,6 +71,11 @@ def _jsonable(row: Mapping[str, Any]) -> dict[str, Any]:
     if detected is not None and not isinstance(detected, str):
         out["detected_at"] = detected.isoformat()
     return out
+
+
+def printable(text: str) -> str:
+    """Page text without control characters, safe for terminals, mail, chat and XML."""
+    return _UNSAFE.sub("", text)
 
 
 def _number(value: Any) -> str:
@@ -185,7 +195,7 @@ def build_digest(rows: Sequence[Mapping[str, Any]], crawl_run_id: int | None = N
     return Digest(
         source=source,
         crawl_run_id=crawl_run_id,
-        subject=subject,
-        text="\n".join(lines),
+        subject=printable(subject),
+        text=printable("\n".join(lines)),
         changes=[dict(r) for r in rows],
     )

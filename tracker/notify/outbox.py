@@ -161,6 +161,21 @@ def _stamp_sent(factory: sessionmaker[Session], ids: list[int], token: datetime,
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def _release(factory: sessionmaker[Session], ids: list[int], token: datetime) -> None:
+    """Make claimed but unsent deliveries due again at once."""
+    with factory() as session, session.begin():
+        session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id.in_(ids),
+                Delivery.status == DeliveryStatus.PENDING,
+                Delivery.next_attempt_at == token,
+            )
+            .values(next_attempt_at=datetime.now(UTC))
+            .execution_options(synchronize_session=False)
+        )
+
+
 def _record_failure(
     factory: sessionmaker[Session],
     ids: list[int],
@@ -206,7 +221,16 @@ def _send_batch(
     groups: dict[tuple[str, int | None], list[tuple[int, int]]] = {}
     for delivery_id, channel, change_id, run_id in claimed:
         groups.setdefault((channel, run_id), []).append((delivery_id, change_id))
-    for (channel, run_id), members in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1] or 0)):
+    # Past half the claim lease, a slow channel could let the claim lapse mid-send and another
+    # sender send the same events again: hand the rest back instead.
+    send_until = datetime.now(UTC) + CLAIM_LEASE / 2
+    ordered = sorted(groups.items(), key=lambda g: (g[0][0], g[0][1] or 0))
+    for index, ((channel, run_id), members) in enumerate(ordered):
+        if datetime.now(UTC) > send_until:
+            rest = [d for _, group in ordered[index:] for d, _ in group]
+            _release(factory, rest, token)
+            log.info("notification claim running out: %d deliveries handed back for the next pass", len(rest))
+            break
         delivery_ids = [d for d, _ in members]
         with factory() as session:
             rows = change_rows(session, [c for _, c in members])
@@ -240,7 +264,6 @@ def deliver_pending(
 ) -> DeliveryReport:
     """Send every due pending delivery of the configured channels (only one crawl run's, if given)."""
     policy = policy or RetryPolicy()
-    now = now or datetime.now(UTC)
     report = DeliveryReport()
     senders: dict[str, Channel] = {}
     for spec in channels:
@@ -254,8 +277,10 @@ def deliver_pending(
         return report
     while True:
         errors_before = len(report.errors)
+        # Each batch claims as of the clock now: a claim must never start out already expired.
+        batch_now = now or datetime.now(UTC)
         claimed = _send_batch(
-            factory, senders, policy, report, now=now, crawl_run_id=crawl_run_id, limit=batch_limit
+            factory, senders, policy, report, now=batch_now, crawl_run_id=crawl_run_id, limit=batch_limit
         )
         # A full batch means more may be waiting; a failing channel waits for its backoff instead.
         if claimed < batch_limit or len(report.errors) > errors_before:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import codecs
 import unicodedata
 
+import ftfy.bad_codecs  # noqa: F401  (registers the sloppy-windows-1252 codec)
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.tracker.normalize.pages import PAGE_NAMES, page
 from tracker.normalize import Undecodable, normalize
@@ -60,6 +63,12 @@ def test_bom_wins_over_a_wrong_label(bom: bytes, codec: str) -> None:
     decoded = decode(body)
     assert TEXT in decoded.text
     assert not decoded.text.startswith("\ufeff")
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_page_without_bom_is_read_by_its_header_charset(codec: str) -> None:
+    result = normalize(html(None).encode(codec), headers={"Content-Type": f"text/html; charset={codec}"})
+    assert result.snapshot["paragraphs"] == [TEXT]
 
 
 def test_big5_traditional_page_normalises_to_simplified() -> None:
@@ -155,3 +164,29 @@ def test_compatibility_runs_give_full_nfkc_on_page_text() -> None:
 )
 def test_damaged_heading_reads_only_what_the_bytes_tell(line: str, expected: object) -> None:
     assert damaged_heading(line) == expected
+
+
+@pytest.mark.parametrize("codec", ["sloppy-windows-1252", "latin-1"])
+def test_a_whole_page_of_utf8_read_as_cp1252_is_the_same_document(codec: str) -> None:
+    original = page("wuxi-2024-priorities.html")
+    mojibake = original.decode("utf-8").encode("utf-8").decode(codec).encode("utf-8")
+    result = normalize(mojibake)
+    assert result.snapshot == normalize(original).snapshot
+    assert "UTF-8 read as cp1252 repaired" in result.warnings
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            [*"?。ǘ┐蛟飚a(chǎn)業集群發展ㄎ澹gòu)┨嵘l（）一二\u3000,;", "\ue000", "\U00020000"]
+        ),
+        max_size=30,
+    )
+)
+def test_damaged_heading_reads_any_line_without_failing_or_inventing_damage(tail: str) -> None:
+    found = damaged_heading("?" + tail)
+    if found is not None:
+        ordinal, title = found
+        assert ordinal is None or ordinal in "一二三四五六七八九十"
+        assert len(title) >= 2 and not is_damaged(title)

@@ -74,6 +74,20 @@ def test_repeal_date_that_is_a_date() -> None:
     assert fields(block)["repeal_date"] == "2023-12-31"
 
 
+def test_every_date_field_reads_iso_and_other_validity_labels() -> None:
+    block = (
+        "<ul><li>索引号:1/2020-1</li><li>发布机构:某市人民政府</li><li>生效日期:2024年3月1日</li>"
+        "<li>施行时间:2024/3/15</li><li>时效性:有效</li></ul>"
+    )
+    assert fields(block) == {
+        "index_no": "1/2020-1",
+        "publisher": "某市人民政府",
+        "生效日期": "2024-03-01",
+        "施行时间": "2024-03-15",
+        "validity": "有效",
+    }
+
+
 def test_alternating_label_and_value_lines() -> None:
     block = (
         "<div class='info'>信息索引号<br>014006446/2024-00026<br>发文日期<br>2024-03-01<br>文件编号<br>"
@@ -144,6 +158,10 @@ def test_chrome_inside_the_body_container_is_dropped() -> None:
         "<p>手机扫码阅读</p>",
         "<div>分享:<a>微信</a><a>微博</a></div>",
         "<p>上一篇:关于印发某某的通知</p><p>下一篇:2024年某某工作要点</p>",
+        "<div class='xgwz'><h4>相关文章</h4><ul><li><a href='/a'>2023年工作报告</a></li></ul></div>",
+        "<div class='xglj'>相关链接:<a href='/b'>市政府办公室关于印发2024年工作要点的通知</a></div>",
+        "<div class='bdsharebuttonbox'><a class='bds_weixin'>微信</a><a class='bds_tsina'>新浪微博</a></div>",
+        "<div><a>打印</a> | <a>关闭</a></div>",
     ],
 )
 def test_volatile_lines_inside_the_body_container_are_dropped(chrome: str) -> None:
@@ -155,12 +173,15 @@ def test_volatile_lines_inside_the_body_container_are_dropped(chrome: str) -> No
     ]
 
 
-def test_short_content_lines_that_mention_visits_or_scanning_are_kept() -> None:
-    body = "<div id='zoom'><p>开展企业访问1000家次。</p><p>推进扫码乘车全覆盖。</p></div>"
-    assert normalize(page("", body=body)).snapshot["paragraphs"] == [
+def test_short_content_lines_that_mention_visits_printing_or_scanning_are_kept() -> None:
+    lines = [
         "开展企业访问1000家次。",
         "推进扫码乘车全覆盖。",
+        "打印机产业规模增长10%。",
+        "关闭落后产能企业50家。",
     ]
+    body = "<div id='zoom'>" + "".join(f"<p>{line}</p>" for line in lines) + "</div>"
+    assert normalize(page("", body=body)).snapshot["paragraphs"] == lines
 
 
 def test_title_is_the_article_heading_not_the_site_name() -> None:

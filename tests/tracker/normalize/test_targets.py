@@ -7,9 +7,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import opencc
 import pytest
 
+from tracker.normalize.chinese import to_simplified
 from tracker.normalize.targets import extract_targets
 
 SEEDS = Path(__file__).resolve().parents[2] / "fixtures" / "targets"
@@ -23,7 +23,7 @@ def seed_paragraphs(prefix: str) -> tuple[str, ...]:
     path = next(SEEDS.glob(f"{prefix}_*.txt"))
     text = path.read_text(encoding="utf-8")
     if prefix in ("001", "002"):
-        text = opencc.OpenCC("t2s").convert(text)
+        text = to_simplified(text, traditional=True)
     text = _PINYIN_RE.sub("", text)
     paragraphs = []
     for raw in text.splitlines():
