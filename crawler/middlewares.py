@@ -140,7 +140,8 @@ class ChallengeMiddleware:
             return response
         if request.meta.get("govwatch_challenge_retry"):
             request.meta[HINT] = "blocked"
-            self.crawler.stats.inc_value("govwatch/challenge_blocked") if self.crawler.stats else None
+            if self.crawler.stats is not None:
+                self.crawler.stats.inc_value("govwatch/challenge_blocked")
             return response
         log.info("anti-bot challenge (%s) at %s: retrying once with its cookie", response.status, request.url)
         retry = request.replace(dont_filter=True)

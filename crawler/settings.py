@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from crawler.resolver import ALLOW_PRIVATE_SETTING
 from tracker.config import Settings, SourceConfig
 
 DOWNLOAD_MAXSIZE = 32 * 1024 * 1024  # checked after decompression by HttpCompressionMiddleware
@@ -28,6 +29,8 @@ def crawl_settings(source: SourceConfig, settings: Settings, log_level: str = "W
         "BOT_NAME": "govwatch",
         "USER_AGENT": settings.user_agent_string(govwatch_version()),
         "ROBOTSTXT_OBEY": source.obey_robots,
+        "TWISTED_DNS_RESOLVER": "crawler.resolver.PublicOnlyResolver",
+        ALLOW_PRIVATE_SETTING: source.allow_private_addresses,
         "TELNETCONSOLE_ENABLED": False,
         "REMOTE_CONTROL_ENABLED": False,  # no control port of any kind
         "LOG_LEVEL": log_level,

@@ -145,15 +145,22 @@ class CrawlRunner:
         env = {**os.environ, **self.env, "GOVWATCH_DATABASE_URL": self.database_url}
         started = time.monotonic()
         log.info("crawl %s started (run %d, trigger %s, limit %gs)", source, run_id, trigger, timeout_seconds)
-        proc = subprocess.Popen(
-            self.command(source, run_id, trigger),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            start_new_session=True,  # its own process group: stopping it stops all it started
-            preexec_fn=_stop_with_parent if _PRCTL is not None else None,  # noqa: PLW1509
-        )
+        try:
+            proc = subprocess.Popen(
+                self.command(source, run_id, trigger),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,  # its own process group: stopping it stops all it started
+                preexec_fn=_stop_with_parent if _PRCTL is not None else None,  # noqa: PLW1509
+            )
+        except OSError as exc:  # no such interpreter, no more processes ...: the run must not stay open
+            error = f"could not start the crawl process: {exc}"
+            with session_scope(self.factory) as session:
+                finish_run(session, run_id, CrawlOutcome.FAILED, {}, error=error)
+            log.error("crawl %s failed to start (run %d): %s", source, run_id, exc)
+            return CrawlResult(source, run_id, trigger, CrawlOutcome.FAILED, None, 0.0, {}, error)
         with session_scope(self.factory) as session:
             row = session.get(CrawlRun, run_id)
             if row is not None and row.pid is None:

@@ -198,7 +198,11 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         ) from None
     except OSError as exc:
         raise ConfigError(f"{resolved}: cannot read sources file: {exc.strerror or exc}") from None
-    return parse_config(raw.decode("utf-8", errors="replace"), resolved)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{resolved}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+    return parse_config(text, resolved)
 
 
 def parse_config(text: str, path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:

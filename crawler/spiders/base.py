@@ -19,7 +19,7 @@ from twisted.internet.error import (
     TimeoutError,
 )
 from twisted.python.failure import Failure
-from twisted.web._newclient import ResponseFailed
+from twisted.web.client import ResponseFailed
 
 from crawler import links
 from crawler.middlewares import HINT, Refused

@@ -110,7 +110,11 @@ def crawl(source_names: tuple[str, ...], config_path: str | None, as_json: bool)
         click.echo(f"error: {config.path}: no [[source]] configured", err=True)
         sys.exit(EXIT_USAGE)
     path = str(Path(config.path).resolve()) if config.path else None
-    summaries = [_crawl_one(name, path, as_json) for name in names]
+    summaries = []
+    for name in names:
+        summaries.append(_crawl_one(name, path, as_json))
+        if summaries[-1].get("outcome") == "interrupted":
+            break  # Ctrl-C stops this crawl and the ones still to come
     if not as_json:
         _summary_table(summaries)
     outcomes = {s.get("outcome") for s in summaries}

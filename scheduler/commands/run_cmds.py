@@ -14,7 +14,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from scheduler.cli import EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE
+from scheduler.cli import EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 
 CONFIG_OPTION = click.option(
     "--config",
@@ -207,7 +207,8 @@ def notify(config_path: Path | None, show_failed: bool, retry_failed: bool, as_j
     Channels come from the [[channel]] tables of the sources file. A failed send is
     retried with exponential backoff (GOVWATCH_NOTIFY_BACKOFF_SECONDS, default 60) and
     given up after GOVWATCH_NOTIFY_MAX_ATTEMPTS attempts (default 8).
-    Exit 1 when a send failed.
+    Exit 0 when everything due was sent, 4 when some messages went out and others
+    failed, 1 when every send failed.
     """
     from tracker.db import session_factory, session_scope
     from tracker.notify import deliver_pending, failed_deliveries
@@ -260,7 +261,9 @@ def notify(config_path: Path | None, show_failed: bool, retry_failed: bool, as_j
         )
         for error in report.errors:
             click.echo(f"error: {error}", err=True)
-    sys.exit(EXIT_OK if report.ok else EXIT_FAILURE)
+    if report.ok:
+        sys.exit(EXIT_OK)
+    sys.exit(EXIT_PARTIAL if report.messages else EXIT_FAILURE)
 
 
 # -- feed --------------------------------------------------------------------------------------------

@@ -191,3 +191,20 @@ def test_an_unusable_database_is_one_clear_line_not_a_traceback(tmp_path: Path):
     assert result.returncode == 1
     assert "error: cannot use the database (GOVWATCH_DATABASE_URL): unable to open" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_notify_exits_partial_when_one_channel_fails_and_another_delivers(
+    tmp_path: Path, db_env: str, session_factory
+):
+    config = tmp_path / "govwatch.toml"
+    archive = tmp_path / "changes.jsonl"
+    config.write_text(
+        f'[[channel]]\nname = "archive"\ntype = "jsonl"\nurl = "{archive}"\n\n'
+        '[[channel]]\nname = "hook"\ntype = "webhook"\nurl = "http://127.0.0.1:9/hook"\n',
+        encoding="utf-8",
+    )
+    add_run_with_changes(session_factory, channels=("archive", "hook"), documents=1)
+    result = CliRunner().invoke(cli, ["notify", "--config", str(config)])
+    assert result.exit_code == 4, result.output
+    assert "sent 1 message(s)" in result.stderr and "hook: webhook unreachable" in result.stderr
+    assert len(archive.read_text(encoding="utf-8").splitlines()) == 1

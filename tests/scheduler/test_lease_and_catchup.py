@@ -195,3 +195,16 @@ def test_jobs_are_rebuilt_in_memory_from_the_sources_file_with_jitter_and_one_in
     assert every.jitter == 300
     assert isinstance(daily, CronTrigger) and daily.jitter == 60
     assert str(daily.fields[5]) == "6" and str(daily.fields[6]) == "0"  # hour, minute
+
+
+def test_a_crawl_that_cannot_start_closes_its_run_as_failed(session_factory, db_url: str, tmp_path):
+    from scheduler.runner import CrawlRunner
+
+    runner = CrawlRunner(session_factory, db_url, python=str(tmp_path / "no-such-python"))
+    result = runner.run("wuxi", "schedule", 60)
+    assert result is not None and result.outcome == "failed"
+    assert "could not start the crawl process" in (result.error or "")
+    with session_factory() as session:
+        [run] = session.query(CrawlRun).all()
+    assert run.outcome == "failed" and run.finished_at is not None and "no-such-python" in run.error
+    assert not runner.is_running("wuxi")
