@@ -6,7 +6,9 @@ Per repetition, on a fresh SQLite database: (1) the fetch layer alone (Scrapy + 
 recording), (2) the first crawl end to end (fetch + normalise + record, ``python -m crawler``),
 (3) the unchanged recrawl (conditional requests). Pages/s count detail pages over the wall time
 of the crawl process, start-up included; peak RSS is sampled over the crawl process and its
-recording workers together.
+recording workers together. CPU per page is user + system time over detail pages: of the crawl
+process with its recording workers (``getrusage`` of reaped children), and of this process,
+which serves the portal (plus the RSS sampler) on the same cores.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -81,8 +85,25 @@ def _tree_rss_kib(root: int) -> int:
     return total
 
 
-def run(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """(seconds, peak RSS MiB of the process and its recording workers, stdout) of one child process."""
+@dataclass
+class Run:
+    """One child process: wall seconds, peak RSS, CPU seconds of it and of the portal, stdout."""
+
+    seconds: float
+    rss_mib: float
+    cpu: float
+    portal_cpu: float
+    stdout: str
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(command: list[str], env: dict[str, str]) -> Run:
+    """Run one child process (its recording workers included) to the end and measure it."""
+    cpu_before, own_before = _children_cpu(), time.process_time()
     start = time.perf_counter()
     proc = subprocess.Popen(
         command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -101,7 +122,8 @@ def run(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     sampler.join()
     if proc.returncode not in (0, 4):
         raise SystemExit(f"{command} failed ({proc.returncode}):\n{stderr[-3000:]}")
-    return seconds, peak[0] / 1024, stdout
+    cpu, own = _children_cpu() - cpu_before, time.process_time() - own_before
+    return Run(seconds, peak[0] / 1024, cpu, own, stdout)
 
 
 CREATED: list[tuple[str, str]] = []
@@ -141,41 +163,53 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--postgres", metavar="ADMIN_URL", help="record into throw-away PostgreSQL databases")
     args = parser.parse_args()
-    results: dict[str, list[float]] = {k: [] for k in ("fetch", "first", "recrawl", "share304", "rss")}
+    keys = ("fetch", "first", "recrawl", "share304", "rss", "fetch_cpu", "first_cpu", "portal_cpu")
+    results: dict[str, list[float]] = {k: [] for k in keys}
     with PortalServer(bulk_pages=args.pages) as portal, tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "bench.toml"
         config.write_text(SOURCE.format(url=portal.url), encoding="utf-8")
         size = len(portal.resource("/bulk/doc/2024/01/01/1.shtml").body)  # type: ignore[union-attr]
         print(f"{args.pages} detail pages of {size / 1024:.0f} KB, {args.pages // 20} list pages")
         for i in range(args.repeat):
-            env = dict(
-                os.environ, GOVWATCH_DATABASE_URL=f"sqlite:///{tmp}/bench-{i}.db", PYTHONPATH=str(REPO)
-            )
-            seconds, _, out = run([sys.executable, "-c", FETCH_ONLY, str(config)], env)
-            results["fetch"].append(int(out.strip().splitlines()[-1]) / seconds)
+            db_url = fresh_postgres(args.postgres, i) if args.postgres else f"sqlite:///{tmp}/bench-{i}.db"
+            env = dict(os.environ, GOVWATCH_DATABASE_URL=db_url, PYTHONPATH=str(REPO))
+            fetch = run([sys.executable, "-c", FETCH_ONLY, str(config)], env)
+            pages = int(fetch.stdout.strip().splitlines()[-1])
+            results["fetch"].append(pages / fetch.seconds)
+            results["fetch_cpu"].append(1000 * fetch.cpu / pages)
             crawl = [sys.executable, "-m", "crawler", "bulk", "--config", str(config), "--progress", "json"]
-            seconds, rss, out = run(crawl, env)
-            first = summary(out)
-            results["first"].append(first["pages"] / seconds)
-            results["rss"].append(rss)
-            seconds, _, out = run(crawl, env)
-            again = summary(out)
-            results["recrawl"].append(again["pages"] / seconds)
+            first_run = run(crawl, env)
+            first = summary(first_run.stdout)
+            results["first"].append(first["pages"] / first_run.seconds)
+            results["first_cpu"].append(1000 * first_run.cpu / first["pages"])
+            results["portal_cpu"].append(1000 * first_run.portal_cpu / first["pages"])
+            results["rss"].append(first_run.rss_mib)
+            again_run = run(crawl, env)
+            again = summary(again_run.stdout)
+            results["recrawl"].append(again["pages"] / again_run.seconds)
             results["share304"].append(again["not_modified"] / max(again["pages"], 1))
-            fetch, e2e, again_rate = results["fetch"][-1], results["first"][-1], results["recrawl"][-1]
+            rate, e2e, again_rate = results["fetch"][-1], results["first"][-1], results["recrawl"][-1]
             print(
-                f"run {i + 1}: fetch only {fetch:.0f} p/s, end to end {e2e:.0f} p/s "
-                f"({first['new_versions']} versions), recrawl {again_rate:.0f} p/s "
-                f"({again['not_modified']}/{again['pages']} 304, {again['new_versions']} versions)"
+                f"run {i + 1}: fetch only {rate:.0f} p/s ({results['fetch_cpu'][-1]:.1f} ms CPU/page), "
+                f"end to end {e2e:.0f} p/s ({first['new_versions']} versions, "
+                f"{results['first_cpu'][-1]:.1f} ms CPU/page + portal {results['portal_cpu'][-1]:.1f}), "
+                f"recrawl {again_rate:.0f} p/s ({again['not_modified']}/{again['pages']} 304, "
+                f"{again['new_versions']} versions)"
             )
     med = {k: statistics.median(v) for k, v in results.items()}
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print()
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     print(f"machine: {machine}, load average {load}")
-    print(f"fetch layer alone (Scrapy + spider): {med['fetch']:.0f} pages/s (median of {args.repeat})")
+    print(
+        f"fetch layer alone (Scrapy + spider): {med['fetch']:.0f} pages/s (median of {args.repeat}), "
+        f"{med['fetch_cpu']:.1f} ms CPU/page"
+    )
     ratio = med["first"] / med["fetch"]
     print(f"end to end (fetch+normalise+record): {med['first']:.0f} pages/s, {ratio:.0%} of the fetch layer")
+    print(
+        f"  CPU per page: crawl + workers {med['first_cpu']:.1f} ms, portal server {med['portal_cpu']:.1f} ms"
+    )
     print(f"peak RSS (crawl + its workers):     {med['rss']:.0f} MiB")
     share = med["share304"]
     print(f"unchanged recrawl:                   {med['recrawl']:.0f} pages/s, {share:.0%} answered 304")

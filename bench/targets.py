@@ -22,7 +22,7 @@ import opencc  # noqa: E402
 from tracker.normalize.numbers import QUANTITY_RE, find_quantities, quantity_from_match  # noqa: E402
 from tracker.normalize.targets import extract_targets  # noqa: E402
 
-SEEDS = sorted((ROOT / "tests" / "fixtures" / "targets").glob("*.txt"))
+SEEDS = sorted((ROOT / "tests" / "fixtures" / "seeds").glob("*.txt"))
 _PINYIN_RE = re.compile(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜ]+\)")
 
 

@@ -1,9 +1,12 @@
 """``python -m crawler SOURCE``: crawl one source now, in this process, and record the run.
 
 Exit codes: 0 ok, 4 partial (some fetches failed), 1 failed entirely, 2 bad configuration
-or unknown source, 130 interrupted by SIGINT/SIGTERM (the run is recorded ``interrupted``).
+or unknown source, 5 the source is already being crawled by another process (nothing is
+recorded), 130 interrupted by SIGINT/SIGTERM (the run is recorded ``interrupted``).
 ``--progress json`` prints one JSON object per line on stdout: ``{"event": "progress", ...}``
-while crawling and ``{"event": "summary", "run_id", "source", "outcome", "counts"}`` at the end.
+while crawling and ``{"event": "summary", "run_id", "source", "outcome", "counts"}`` at the end;
+``{"event": "error", ...}`` or ``{"event": "busy", "source", "run_id", "pid", "error"}`` instead
+when the crawl could not start.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from tracker.config import ConfigError, load_config
 
 EXIT_CODES = {"ok": 0, "partial": 4, "failed": 1, "interrupted": 130}
 EXIT_CONFIG = 2
+EXIT_BUSY = 5
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,15 +51,23 @@ def main(argv: list[str] | None = None) -> int:
 
     from crawler.progress import Progress
     from crawler.run import run_crawl
+    from tracker.runs import CrawlAlreadyRunning
 
-    result = run_crawl(
-        config,
-        args.source,
-        run_id=args.run_id,
-        trigger=args.trigger,
-        progress=Progress(args.progress),
-        log_level=level,
-    )
+    try:
+        result = run_crawl(
+            config,
+            args.source,
+            run_id=args.run_id,
+            trigger=args.trigger,
+            progress=Progress(args.progress),
+            log_level=level,
+        )
+    except CrawlAlreadyRunning as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        if args.progress == "json":
+            event = {"event": "busy", "source": args.source, "run_id": exc.run_id, "pid": exc.pid}
+            print(json.dumps({**event, "error": str(exc)}), flush=True)
+        return EXIT_BUSY
     return EXIT_CODES.get(result.outcome, 1)
 
 

@@ -39,10 +39,25 @@ class Progress:
             self.stream.write(f"\r{text}")
             self.stream.flush()
 
-    def summary(self, run_id: int | None, source: str, outcome: str, counts: dict[str, Any]) -> None:
+    def summary(
+        self,
+        run_id: int | None,
+        source: str,
+        outcome: str,
+        counts: dict[str, Any],
+        errors: list[str] | None = None,
+    ) -> None:
+        """The end of a crawl; ``errors`` are the first few failures, so a partial crawl says what failed."""
         if self.mode == "json":
             self._emit(
-                {"event": "summary", "run_id": run_id, "source": source, "outcome": outcome, "counts": counts}
+                {
+                    "event": "summary",
+                    "run_id": run_id,
+                    "source": source,
+                    "outcome": outcome,
+                    "counts": counts,
+                    "errors": list(errors or []),
+                }
             )
         elif self.mode == "bar":
             self.stream.write("\n")

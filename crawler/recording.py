@@ -6,6 +6,12 @@ record on one thread; when more than ``BACKLOG`` pages wait, worker processes ta
 the other cores. Workers are spawned, not forked (the parent runs a reactor and threads), ignore
 SIGINT/SIGTERM (the parent decides when to stop and drains them) and exit with the parent.
 Each page is recorded in its own transaction, so a killed worker leaves nothing half-written.
+
+Each worker normalises its page first (``tracker.record.examine``, most of the CPU, in parallel)
+and only then writes. On SQLite the writes take turns on a lock shared by the crawl's processes:
+SQLite has one writer at a time anyway, and its busy handler would otherwise put a waiting
+writer to sleep for up to 100 ms at a time. ``BEGIN IMMEDIATE`` still guards every write (the
+lock is given up after the busy timeout, and other processes do not know it).
 """
 
 from __future__ import annotations
@@ -15,8 +21,9 @@ import logging
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,40 +40,56 @@ _target: dict[str, Any] = {}
 
 
 def worker_count(db_url: str) -> int:
-    """``GOVWATCH_RECORD_WORKERS`` (0: none), else 1 on SQLite and the cores (max 4) on PostgreSQL.
+    """``GOVWATCH_RECORD_WORKERS`` (0: none), else the cores (at least 2, at most 4).
 
-    SQLite has one writer at a time and its busy handler sleeps in steps of up to 100 ms, so
-    several recording processes measured slower than one; PostgreSQL takes them concurrently.
+    Two at least, even on one core: while one worker writes, the other normalises the next page.
     """
     raw = os.environ.get(WORKERS_ENV, "").strip()
     if raw:
         return max(0, int(raw))
-    if db_url.startswith("sqlite"):
-        return 1
-    return max(1, min(4, os.cpu_count() or 1))
+    return max(2, min(4, os.cpu_count() or 1))
 
 
-def _configure(db_url: str, channels: Mapping[str, frozenset[str] | None]) -> None:
+def _configure(db_url: str, channels: Mapping[str, frozenset[str] | None], lock: Any = None) -> None:
     from tracker.db import session_factory
 
     factory: sessionmaker[Session] = session_factory(db_url)
-    _target.update(factory=factory, channels=dict(channels))
+    _target.update(factory=factory, channels=dict(channels), lock=lock)
 
 
-def _init_worker(db_url: str, channels: Mapping[str, frozenset[str] | None]) -> None:
+def _init_worker(db_url: str, channels: Mapping[str, frozenset[str] | None], lock: Any = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    _configure(db_url, channels)
+    _configure(db_url, channels, lock)
     import tracker.record  # noqa: F401 - load the normaliser before the first page arrives
+
+
+@contextmanager
+def _writing() -> Iterator[None]:
+    """This process's turn to write, when the crawl's writers share a lock (SQLite)."""
+    lock = _target.get("lock")
+    if lock is None:
+        yield
+        return
+    from tracker.db import SQLITE_BUSY_TIMEOUT_MS
+
+    # A holder that died would keep the lock: after the busy timeout, write without it.
+    held = lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+    try:
+        yield
+    finally:
+        if held:
+            lock.release()
 
 
 def record_page(page: PageSnapshot) -> Any:
     """Record one snapshot in its own transaction (in a worker process or the recording thread)."""
     from tracker.db import session_scope
-    from tracker.record import record
+    from tracker.record import examine, record
 
-    with session_scope(_target["factory"]) as session:
-        return record(session, page, channels=_target["channels"])
+    examined = examine(page)  # before the turn to write: this is where the CPU goes
+    with _writing(), session_scope(_target["factory"]) as session:
+        return record(session, page, channels=_target["channels"], examined=examined)
 
 
 class Recording:
@@ -88,8 +111,10 @@ class Recording:
 
     @classmethod
     def database(cls, db_url: str, channels: Mapping[str, frozenset[str] | None], workers: int) -> Recording:
-        _configure(db_url, channels)
-        return cls(record_page, workers=workers, initargs=(db_url, dict(channels)))
+        # Spawned workers inherit the lock through the pool's initializer arguments.
+        lock = multiprocessing.get_context("spawn").Lock() if db_url.startswith("sqlite") else None
+        _configure(db_url, channels, lock)
+        return cls(record_page, workers=workers, initargs=(db_url, dict(channels), lock))
 
     def _executor(self) -> Executor:
         if self.pool is None and self.workers > 0 and self.pending > BACKLOG:

@@ -6,6 +6,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from scrapy import signals
@@ -26,6 +27,8 @@ from tracker.page import PageSnapshot
 from tracker.settings import database_url
 
 log = logging.getLogger(__name__)
+
+SUMMARY_ERRORS = 5  # failures named in the run row and the summary line
 
 
 @dataclass
@@ -51,8 +54,10 @@ def run_crawl(
 ) -> CrawlResult:
     """Crawl ``source_name`` now and record it; ``recorder`` replaces the database (tests, dry runs).
 
-    Blocks until the crawl ends. SIGINT/SIGTERM stop it gracefully (Scrapy's shutdown handlers):
-    pages already recorded stay, nothing is half-written, the run ends ``interrupted``.
+    Raises ``tracker.runs.CrawlAlreadyRunning`` (before Scrapy starts) when another process is
+    crawling the source. Blocks until the crawl ends. SIGINT/SIGTERM stop it gracefully (Scrapy's
+    shutdown handlers): pages already recorded stay, nothing is half-written, the run ends
+    ``interrupted``.
     """
     source = config.source(source_name)
     progress = progress or Progress("none")
@@ -65,7 +70,13 @@ def run_crawl(
         factory = session_factory(db_url)
         with session_scope(factory) as session:
             if run_id is None:
-                run_id = runs.start_run(session, source.name, trigger, os.getpid())
+                run_id = runs.start_run(
+                    session,
+                    source.name,
+                    trigger,
+                    os.getpid(),
+                    stale_after=timedelta(seconds=source.timeout_seconds),
+                )
             else:
                 existing = runs.get_run(session, run_id)
                 if existing is None:
@@ -109,10 +120,10 @@ def run_crawl(
     final = counts.snapshot()
     progress.update(counts, force=True)
     if factory is not None and run_id is not None:
-        summary = "; ".join(counts.errors[:5]) or None
+        summary = "; ".join(counts.errors[:SUMMARY_ERRORS]) or None
         if outcome == CrawlOutcome.INTERRUPTED:
             summary = "stopped by signal" + (f"; {summary}" if summary else "")
         with session_scope(factory) as session:
             runs.finish_run(session, run_id, outcome, final, error=summary)
-    progress.summary(run_id, source.name, str(outcome), final)
+    progress.summary(run_id, source.name, str(outcome), final, counts.errors[:SUMMARY_ERRORS])
     return CrawlResult(run_id, source.name, str(outcome), final, list(counts.errors), reason)

@@ -11,7 +11,8 @@ from tracker.config import Settings, SourceConfig
 DOWNLOAD_MAXSIZE = 32 * 1024 * 1024  # checked after decompression by HttpCompressionMiddleware
 DOWNLOAD_TIMEOUT = 30
 MAX_REDIRECTS = 5
-MAX_URL_LENGTH = 2083
+MAX_URL_LENGTH = 2048  # the longest URL the database columns hold (fetches.url, documents.url)
+MIN_MULTI_HOST_DELAY = 0.001
 HTTP_RETRY_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 
 
@@ -20,6 +21,19 @@ def govwatch_version() -> str:
         return version("govwatch")
     except PackageNotFoundError:
         return "0"
+
+
+def _slot_delay(source: SourceConfig) -> float:
+    """The per-host delay; never exactly 0 when a source spans several hosts.
+
+    With no delay, Scrapy's downloader (asyncio reactor) starts every queued request of a host
+    before the first of them counts as in flight, so one host can get more than its share of
+    CONCURRENT_REQUESTS. Any delay makes it start one request per turn. With a single host,
+    CONCURRENT_REQUESTS (= concurrency) is the bound and no floor is needed.
+    """
+    if source.download_delay > 0 or len(source.allowed_hosts) == 1:
+        return source.download_delay
+    return MIN_MULTI_HOST_DELAY
 
 
 def crawl_settings(source: SourceConfig, settings: Settings, log_level: str = "WARNING") -> dict[str, Any]:
@@ -41,7 +55,7 @@ def crawl_settings(source: SourceConfig, settings: Settings, log_level: str = "W
         # No more in flight than the hosts allow: a graceful stop then drains only those.
         "CONCURRENT_REQUESTS": source.concurrency * len(source.allowed_hosts),
         "CONCURRENT_REQUESTS_PER_DOMAIN": source.concurrency,
-        "DOWNLOAD_DELAY": source.download_delay,
+        "DOWNLOAD_DELAY": _slot_delay(source),
         "DOWNLOAD_DELAY_JITTER": 0.5 if polite else 0,
         "AUTOTHROTTLE_ENABLED": polite,
         "AUTOTHROTTLE_START_DELAY": max(source.download_delay, 0.1),
@@ -49,6 +63,9 @@ def crawl_settings(source: SourceConfig, settings: Settings, log_level: str = "W
         "AUTOTHROTTLE_TARGET_CONCURRENCY": float(source.concurrency),
         # Traps and faults.
         "DOWNLOAD_TIMEOUT": DOWNLOAD_TIMEOUT,
+        # Every crawl ends within the source's time limit, a manual one too: that bound is
+        # what lets a ``running`` row whose process vanished be declared dead (tracker.runs).
+        "CLOSESPIDER_TIMEOUT": source.timeout_seconds,
         "DOWNLOAD_MAXSIZE": DOWNLOAD_MAXSIZE,
         "DOWNLOAD_WARNSIZE": DOWNLOAD_MAXSIZE // 4,
         "DOWNLOAD_FAIL_ON_DATALOSS": True,

@@ -82,6 +82,8 @@ class CrawlCounts:
         """ok: nothing failed; partial: some fetches failed; failed: nothing could be fetched."""
         if close_reason == "shutdown":
             return CrawlOutcome.INTERRUPTED
+        if close_reason == "closespider_timeout":
+            return CrawlOutcome.TIMEOUT
         with self._lock:
             c = dict(self._counts)
         good = c.get("list_pages", 0) + sum(c.get(f"outcome_{o}", 0) for o in GOOD_OUTCOMES)

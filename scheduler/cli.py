@@ -36,6 +36,7 @@ EXIT_FAILURE = 1  # the work ran but failed (a crawl failed entirely, a send fai
 EXIT_USAGE = 2  # bad arguments or configuration (click uses 2 for usage errors too)
 EXIT_NOT_FOUND = 3  # the document, version or source asked for does not exist
 EXIT_PARTIAL = 4  # some items failed, others succeeded
+EXIT_BUSY = 5  # the work is already being done by another process (a crawl of the same source)
 
 
 class LazyGroup(click.Group):

@@ -20,6 +20,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -137,11 +138,17 @@ class CrawlRunner:
         finally:
             lock.release()
 
-    def _run(self, source: str, trigger: str, timeout_seconds: float) -> CrawlResult:
-        from tracker.runs import finish_run, start_run
+    def _run(self, source: str, trigger: str, timeout_seconds: float) -> CrawlResult | None:
+        from tracker.runs import CrawlAlreadyRunning, finish_run, start_run
 
-        with session_scope(self.factory) as session:
-            run_id = start_run(session, source, trigger, None)
+        try:
+            with session_scope(self.factory) as session:
+                run_id = start_run(
+                    session, source, trigger, None, stale_after=timedelta(seconds=timeout_seconds)
+                )
+        except CrawlAlreadyRunning as exc:  # e.g. a `govwatch crawl` of it, from any machine
+            log.warning("crawl %s (%s) skipped: %s", source, trigger, exc)
+            return None
         env = {**os.environ, **self.env, "GOVWATCH_DATABASE_URL": self.database_url}
         started = time.monotonic()
         log.info("crawl %s started (run %d, trigger %s, limit %gs)", source, run_id, trigger, timeout_seconds)
@@ -156,11 +163,11 @@ class CrawlRunner:
                 preexec_fn=_stop_with_parent if _PRCTL is not None else None,  # noqa: PLW1509
             )
         except OSError as exc:  # no such interpreter, no more processes ...: the run must not stay open
-            error = f"could not start the crawl process: {exc}"
+            reason = f"could not start the crawl process: {exc}"
             with session_scope(self.factory) as session:
-                finish_run(session, run_id, CrawlOutcome.FAILED, {}, error=error)
+                finish_run(session, run_id, CrawlOutcome.FAILED, {}, error=reason)
             log.error("crawl %s failed to start (run %d): %s", source, run_id, exc)
-            return CrawlResult(source, run_id, trigger, CrawlOutcome.FAILED, None, 0.0, {}, error)
+            return CrawlResult(source, run_id, trigger, CrawlOutcome.FAILED, None, 0.0, {}, reason)
         with session_scope(self.factory) as session:
             row = session.get(CrawlRun, run_id)
             if row is not None and row.pid is None:

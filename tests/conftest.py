@@ -17,7 +17,6 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-SEEDS_DIR = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
 POSTGRES_URL = os.environ.get("GOVWATCH_TEST_POSTGRES_URL", "").strip()
 

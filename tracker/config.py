@@ -24,6 +24,7 @@ Every mistake raises ``ConfigError`` naming the file, the source/channel and the
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
 import re
@@ -47,6 +48,7 @@ CHANGE_KINDS = frozenset(
         "content_changed",
         "document_added",
         "document_removed",
+        "document_restored",
     }
 )
 # Shorthands users reach for in filters ("only target and metadata changes").
@@ -54,7 +56,7 @@ KIND_GROUPS: dict[str, frozenset[str]] = {
     "targets": frozenset({"target_changed", "target_added", "target_removed"}),
     "metadata": frozenset({"metadata_changed"}),
     "content": frozenset({"content_changed"}),
-    "documents": frozenset({"document_added", "document_removed"}),
+    "documents": frozenset({"document_added", "document_removed", "document_restored"}),
 }
 
 DEFAULT_CONTACT = "https://github.com/govwatch/govwatch"
@@ -299,8 +301,13 @@ def _table(value: Any, where: str) -> dict[str, Any]:
 
 def _check_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
     unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise ConfigError(f"{where}: unknown field(s) {unknown} (allowed: {sorted(allowed)})")
+    if not unknown:
+        return
+    named = []
+    for key in unknown:
+        match = difflib.get_close_matches(key, allowed, n=1)
+        named.append(f"{key!r} (did you mean {match[0]!r}?)" if match else repr(key))
+    raise ConfigError(f"{where}: unknown field(s) {', '.join(named)}; allowed: {sorted(allowed)}")
 
 
 def _unique(names: list[str], where: str, what: str) -> None:
@@ -508,18 +515,21 @@ def _check_schedule(schedule: str, f: _Fields) -> None:
 
 
 def _check_selector(selector: str, f: _Fields) -> None:
-    # cssselect ships with lxml's CSS support; XPath selectors start with '/' or '('.
-    if selector.startswith(("/", "(")):
-        from lxml import etree
+    # XPath selectors start with '/' or '('; anything else is CSS, as the spider applies it.
+    # parsel is what the spider selects with, so parsel is what must accept the selector.
+    from parsel import Selector
 
-        try:
-            etree.XPath(selector)
-        except etree.XPathSyntaxError as exc:
-            raise f.fail("list_selector", f"is not a valid XPath expression: {exc}") from None
-        return
-    from cssselect import GenericTranslator, SelectorError
-
+    is_xpath = selector.startswith(("/", "("))
+    what = "XPath expression" if is_xpath else "CSS selector"
     try:
-        GenericTranslator().css_to_xpath(selector)
-    except SelectorError as exc:
-        raise f.fail("list_selector", f"is not a valid CSS selector: {exc}") from None
+        if is_xpath:
+            Selector(text="<html/>").xpath(selector)
+        else:
+            Selector(text="<html/>").css(selector)
+    except (ValueError, SyntaxError) as exc:  # XPath errors are ValueError, CSS ones SyntaxError
+        raise f.fail("list_selector", f"is not a valid {what}: {exc}") from None
+    if not is_xpath and "::" in selector:
+        # The spider looks for links inside the selected elements; text or attributes hold none.
+        raise f.fail(
+            "list_selector", f"{selector!r} must select elements (e.g. 'ul.list'), not ::text or ::attr"
+        )

@@ -25,11 +25,12 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
+from functools import cache
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, defer
 
 from tracker.blobs import put_blob, sha256_hex
@@ -68,8 +69,12 @@ class RecordResult:
 
 
 @dataclass(slots=True)
-class _Content:
-    """What a 2xx body turned out to be, decided before the database is touched."""
+class Examined:
+    """What a fetch turned out to be, decided before the database is touched (picklable).
+
+    ``examine(page)`` is pure CPU work; worker processes may compute it in parallel and hand it
+    to the one process that writes, through ``record(..., examined=...)``.
+    """
 
     outcome: FetchOutcome | None
     kind: DocumentKind = DocumentKind.PAGE
@@ -79,7 +84,7 @@ class _Content:
     error: str | None = None
 
 
-def _attachment_content(page: PageSnapshot) -> _Content:
+def _attachment_content(page: PageSnapshot) -> Examined:
     digest = sha256_hex(page.body)
     name = unquote(PurePosixPath(urlsplit(page.url).path).name) or page.url
     snapshot = {
@@ -90,7 +95,7 @@ def _attachment_content(page: PageSnapshot) -> _Content:
         "attachment": {"sha256": digest, "size": len(page.body), "content_type": page.content_type},
         "normalizer": ATTACHMENT_NORMALIZER,
     }
-    return _Content(
+    return Examined(
         FetchOutcome.NOT_A_PAGE,
         DocumentKind.ATTACHMENT,
         snapshot,
@@ -99,26 +104,26 @@ def _attachment_content(page: PageSnapshot) -> _Content:
     )
 
 
-def _examine(page: PageSnapshot) -> _Content:
+def examine(page: PageSnapshot) -> Examined:
     """Classify and, for a page, normalise: pure CPU work done before any lock is taken."""
     outcome = classify(page)
     if outcome is FetchOutcome.NOT_A_PAGE:
         return _attachment_content(page)
     if outcome is not None:
-        return _Content(outcome, error=page.error)
+        return Examined(outcome, error=page.error)
     try:
         normalized: NormalizedPage = normalize(page.body, page.final_url or page.url, page.headers)
     except NotHtml:
         return _attachment_content(page)
     except EmptyBody as exc:
-        return _Content(FetchOutcome.TRANSIENT_ERROR, error=f"{exc.reason}: {exc}")
+        return Examined(FetchOutcome.TRANSIENT_ERROR, error=f"{exc.reason}: {exc}")
     except NormalizeError as exc:
-        return _Content(FetchOutcome.REJECTED, error=f"{exc.reason}: {exc}")
+        return Examined(FetchOutcome.REJECTED, error=f"{exc.reason}: {exc}")
     truncated = next((w for w in normalized.warnings if w.startswith(TRUNCATED_WARNING)), None)
     if truncated is not None:
         # Half a page would read as "every target below the cut was removed": retry next crawl.
-        return _Content(FetchOutcome.TRANSIENT_ERROR, error=truncated)
-    return _Content(
+        return Examined(FetchOutcome.TRANSIENT_ERROR, error=truncated)
+    return Examined(
         None,
         DocumentKind.PAGE,
         normalized.snapshot,
@@ -132,9 +137,13 @@ def record(
     page: PageSnapshot,
     *,
     channels: Mapping[str, frozenset[str] | None] | None = None,
+    examined: Examined | None = None,
 ) -> RecordResult:
-    """Record one fetch of ``page`` (see the module docstring); the caller commits."""
-    content = _examine(page)
+    """Record one fetch of ``page`` (see the module docstring); the caller commits.
+
+    ``examined`` is ``examine(page)`` when it was computed already (in another process).
+    """
+    content = examined if examined is not None else examine(page)
     begin_write(session)
     recorder = _Recorder(session, page, source_id(session, page.source), channels or {})
     if content.snapshot is None:
@@ -152,10 +161,11 @@ class _Recorder:
         channels: Mapping[str, frozenset[str] | None],
     ) -> None:
         self.session = session
+        self.error: str | None = None
         self.page = page
         self.source_id = source_id
         self.channels = channels
-        self.changes: list[Change] = []
+        self.changes: list[dict[str, Any]] = []
         # SQLite keeps no offset: every stored moment is UTC, so convert before storing.
         fetched = page.fetched_at
         self.at = fetched.astimezone(UTC) if fetched.tzinfo else fetched.replace(tzinfo=UTC)
@@ -164,7 +174,7 @@ class _Recorder:
 
     def no_content(self, outcome: FetchOutcome, error: str | None) -> RecordResult:
         document = find_document(self.session, self.source_id, self.page.url, lock=True)
-        fetch = self._fetch(document, outcome, error=error)
+        fetch_id = self._fetch(document, outcome, error=error)
         if document is not None:
             if outcome is FetchOutcome.GONE and document.status == DocumentStatus.ACTIVE:
                 document.status = DocumentStatus.REMOVED
@@ -180,52 +190,63 @@ class _Recorder:
                 document.last_seen_at = self.at
                 self._refresh_validators(document)
                 self._restore_if_removed(document)
-        return self._result(outcome, document, None, fetch)
+        return self._result(outcome, document, None, fetch_id)
 
     # -- fetches with content ------------------------------------------------------------
 
-    def with_content(self, content: _Content) -> RecordResult:
+    def with_content(self, content: Examined) -> RecordResult:
         assert content.snapshot is not None and content.fingerprint is not None
-        document, _created = ensure_document(self.session, self.source_id, self.page.url, content.kind)
-        document.last_seen_at = self.at
-        self._refresh_validators(document)
-        latest = self._latest(document)
+        document, created = ensure_document(
+            self.session,
+            self.source_id,
+            self.page.url,
+            content.kind,
+            seen_at=self.at,
+            etag=self.page.headers.get("etag") if self.page.status == 200 else None,
+            last_modified=self.page.headers.get("last-modified") if self.page.status == 200 else None,
+        )
+        if not created:  # a new row was inserted with these already: no second UPDATE
+            document.last_seen_at = self.at
+            self._refresh_validators(document)
+        latest = None if created else self._latest(document)
         if latest is not None and is_stale(latest):
             # A normaliser upgrade is not news: compare like with like.
             rederive(self.session, latest, document.url)
         self._restore_if_removed(document)
         if latest is not None and latest.fingerprint == content.fingerprint:
             body_sha = sha256_hex(self.page.body)
-            fetch = self._fetch(
+            fetch_id = self._fetch(
                 document,
                 FetchOutcome.UNCHANGED,
                 blob=body_sha if body_sha == latest.blob_sha256 else None,
             )
-            return self._result(FetchOutcome.UNCHANGED, document, None, fetch)
+            return self._result(FetchOutcome.UNCHANGED, document, None, fetch_id)
 
         outcome = content.outcome or FetchOutcome.NEW_CONTENT
         blob = put_blob(self.session, self.page.body, self.page.content_type)
-        fetch = self._fetch(document, outcome, blob=blob)
-        version = Version(
-            document_id=document.id,
-            seq=(latest.seq if latest is not None else self._max_seq(document)) + 1,
-            created_at=self.at,
-            fingerprint=content.fingerprint,
-            normalizer=content.normalizer or "",
-            snapshot=content.snapshot,
-            blob_sha256=blob,
-            fetch_id=fetch.id,
+        fetch_id = self._fetch(document, outcome, blob=blob)
+        version_id = _insert(
+            self.session,
+            Version,
+            {
+                "document_id": document.id,
+                "seq": (latest.seq if latest is not None else 0 if created else self._max_seq(document)) + 1,
+                "created_at": self.at,
+                "fingerprint": content.fingerprint,
+                "normalizer": content.normalizer or "",
+                "snapshot": content.snapshot,
+                "blob_sha256": blob,
+                "fetch_id": fetch_id,
+            },
         )
-        self.session.add(version)
-        self.session.flush()
-        document.latest_version_id = version.id
+        document.latest_version_id = version_id
         document.title = content.snapshot.get("title") or document.title
         for event in self._content_events(document, latest, content):
-            self._event(document, event, old=latest.id if latest else None, new=version.id)
-        return self._result(outcome, document, version.id, fetch)
+            self._event(document, event, old=latest.id if latest else None, new=version_id)
+        return self._result(outcome, document, version_id, fetch_id)
 
     def _content_events(
-        self, document: Document, latest: Version | None, content: _Content
+        self, document: Document, latest: Version | None, content: Examined
     ) -> list[ChangeEvent]:
         assert content.snapshot is not None
         is_attachment = content.kind is DocumentKind.ATTACHMENT
@@ -320,56 +341,74 @@ class _Recorder:
         *,
         error: str | None = None,
         blob: str | None = None,
-    ) -> Fetch:
+    ) -> int:
         headers = self.page.headers
-        fetch = Fetch(
-            source_id=self.source_id,
-            document_id=document.id if document is not None else None,
-            crawl_run_id=self.page.crawl_run_id,
-            url=self.page.url,
-            final_url=self.page.final_url if self.page.final_url != self.page.url else None,
-            fetched_at=self.at,
-            status_code=self.page.status,
-            outcome=str(outcome),
-            etag=(headers.get("etag") or None) and headers["etag"][:512],
-            last_modified=(headers.get("last-modified") or None) and headers["last-modified"][:64],
-            blob_sha256=blob,
-            error=error or self.page.error,
+        self.error = error or self.page.error
+        return _insert(
+            self.session,
+            Fetch,
+            {
+                "source_id": self.source_id,
+                "document_id": document.id if document is not None else None,
+                "crawl_run_id": self.page.crawl_run_id,
+                "url": self.page.url,
+                "final_url": self.page.final_url if self.page.final_url != self.page.url else None,
+                "fetched_at": self.at,
+                "status_code": self.page.status,
+                "outcome": str(outcome),
+                "etag": (headers.get("etag") or None) and headers["etag"][:512],
+                "last_modified": (headers.get("last-modified") or None) and headers["last-modified"][:64],
+                "blob_sha256": blob,
+                "error": self.error,
+            },
         )
-        self.session.add(fetch)
-        self.session.flush()
-        return fetch
 
     def _event(self, document: Document, event: ChangeEvent, *, old: int | None, new: int | None) -> None:
-        change = Change(
-            source_id=self.source_id,
-            document_id=document.id,
-            crawl_run_id=self.page.crawl_run_id,
-            kind=event.kind,
-            detected_at=self.at,
-            old_version_id=old,
-            new_version_id=new,
-            details=event.details,
+        self.changes.append(
+            {
+                "source_id": self.source_id,
+                "document_id": document.id,
+                "crawl_run_id": self.page.crawl_run_id,
+                "kind": event.kind,
+                "detected_at": self.at,
+                "old_version_id": old,
+                "new_version_id": new,
+                "details": event.details,
+            }
         )
-        self.session.add(change)
-        self.changes.append(change)
 
     def _result(
-        self, outcome: FetchOutcome, document: Document | None, version_id: int | None, fetch: Fetch
+        self, outcome: FetchOutcome, document: Document | None, version_id: int | None, fetch_id: int
     ) -> RecordResult:
-        if self.changes:
-            self.session.flush()
-            for change in self.changes:
-                for channel, kinds in self.channels.items():
-                    if kinds is None or change.kind in kinds:
-                        self.session.add(Delivery(change_id=change.id, channel=channel))
-            self.session.flush()
+        change_ids = [_insert(self.session, Change, change) for change in self.changes]
+        deliveries = [
+            {"change_id": change_id, "channel": channel}
+            for change_id, change in zip(change_ids, self.changes, strict=True)
+            for channel, kinds in self.channels.items()
+            if kinds is None or change["kind"] in kinds
+        ]
+        if deliveries:
+            self.session.connection().execute(insert(Delivery), deliveries)
         return RecordResult(
             outcome=outcome,
             document_id=document.id if document is not None else None,
             version_id=version_id,
-            changes=[c.id for c in self.changes],
-            change_kinds=[c.kind for c in self.changes],
-            fetch_id=fetch.id,
-            error=fetch.error,
+            changes=change_ids,
+            change_kinds=[change["kind"] for change in self.changes],
+            fetch_id=fetch_id,
+            error=self.error,
         )
+
+
+def _insert(session: Session, model: type[Any], values: dict[str, Any]) -> int:
+    """Insert one row through Core and return its id.
+
+    The rows a recording adds are never read back in the same transaction, so they skip the
+    ORM's unit of work: one statement each, no flush of the session around it.
+    """
+    return session.connection().execute(_insert_returning_id(model), values).scalar_one()
+
+
+@cache
+def _insert_returning_id(model: type[Any]) -> Any:
+    return insert(model).returning(model.__table__.c.id)

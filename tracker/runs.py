@@ -2,24 +2,110 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker.models import CrawlOutcome, CrawlRun, Source
-from tracker.store import ensure_source
+from tracker.store import begin_write, ensure_source
+
+# How long past its time limit a ``running`` row with no live process still counts as running:
+# the scheduler's graceful stop, the final drain and clock skew all fit in it.
+STALE_GRACE = timedelta(minutes=2)
+UNKNOWN_LIMIT = timedelta(hours=1)  # the default crawl time limit (tracker.config)
 
 
-def start_run(session: Session, source_name: str, trigger: str = "manual", pid: int | None = None) -> int:
-    """Record that a crawl of ``source_name`` is starting; returns the new run id."""
+class CrawlAlreadyRunning(RuntimeError):
+    """The source is being crawled by another process right now (never two runs at once)."""
+
+    def __init__(self, source_name: str, run: CrawlRun) -> None:
+        self.source_name = source_name
+        self.run_id = run.id
+        self.pid = run.pid
+        started = _aware(run.started_at)
+        who = f"process {run.pid}" if run.pid else "a starting process"
+        super().__init__(
+            f"source {source_name!r} is already being crawled by {who} "
+            f"(run {run.id}, {run.trigger}, started {started:%Y-%m-%d %H:%M:%S} UTC); "
+            "wait for it to finish, or stop that process"
+        )
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it exists
+        return True
+    return True
+
+
+def _still_running(run: CrawlRun, now: datetime, stale_after: timedelta | None) -> str | None:
+    """None when ``run`` may really be in progress, else why it is not (it crashed or was abandoned).
+
+    A process id is checked on this host: crawls of one database are started on one host
+    (the scheduler holds a per-database lease), so a missing process means a dead crawl.
+    Past its time limit (``stale_after`` plus ``STALE_GRACE``) a run is dead even when a
+    process with its id exists, since that id may have been recycled; every crawl stops
+    itself at that limit. A caller that does not know the limit (None) trusts a live
+    process id and gives a run without one ``UNKNOWN_LIMIT``.
+    """
+    age = now - _aware(run.started_at)
+    if run.pid is not None and not _process_alive(run.pid):
+        return f"its process {run.pid} ended without closing the run (killed or crashed)"
+    limit = stale_after if stale_after is not None else (None if run.pid is not None else UNKNOWN_LIMIT)
+    if limit is not None and age > limit + STALE_GRACE:
+        return "no end recorded within its time limit (the crawl or its scheduler died)"
+    return None
+
+
+def start_run(
+    session: Session,
+    source_name: str,
+    trigger: str = "manual",
+    pid: int | None = None,
+    *,
+    stale_after: timedelta | None = None,
+) -> int:
+    """Record that a crawl of ``source_name`` is starting; returns the new run id.
+
+    Raises ``CrawlAlreadyRunning`` while another run of the source is in progress, in any
+    process. ``running`` rows that cannot be in progress any more (see ``_still_running``;
+    ``stale_after`` is the source's time limit, when the caller knows it) are closed as
+    ``killed`` on the way. The check
+    and the insert are serialised per source: SQLite's write lock, PostgreSQL's row lock on
+    the source, both held until the caller commits.
+    """
+    begin_write(session)
+    source = ensure_source(session, source_name)
+    session.execute(select(Source.id).where(Source.id == source.id).with_for_update())
+    now = datetime.now(UTC)
+    running = session.scalars(
+        select(CrawlRun)
+        .where(CrawlRun.source_id == source.id, CrawlRun.outcome == CrawlOutcome.RUNNING)
+        .order_by(CrawlRun.id)
+    ).all()
+    for other in running:
+        dead = _still_running(other, now, stale_after)
+        if dead is None:
+            raise CrawlAlreadyRunning(source_name, other)
+        other.outcome = CrawlOutcome.KILLED
+        other.finished_at = now
+        other.error = dead
     run = CrawlRun(
-        source_id=ensure_source(session, source_name).id,
+        source_id=source.id,
         trigger=trigger,
         pid=pid,
-        started_at=datetime.now(UTC),
+        started_at=now,
         outcome=CrawlOutcome.RUNNING,
         counts={},
     )

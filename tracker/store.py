@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import weakref
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tracker.models import Document, DocumentKind, Source, utcnow
@@ -78,25 +80,47 @@ def find_document(session: Session, source_id: int, url: str, *, lock: bool = Fa
     return session.scalars(stmt).one_or_none()
 
 
-def ensure_document(session: Session, source_id: int, url: str, kind: DocumentKind) -> tuple[Document, bool]:
-    """The document (locked for this transaction) and whether it was created just now."""
+def ensure_document(
+    session: Session,
+    source_id: int,
+    url: str,
+    kind: DocumentKind,
+    *,
+    seen_at: datetime | None = None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> tuple[Document, bool]:
+    """The document (locked for this transaction) and whether it was created just now.
+
+    A new document is inserted with ``seen_at`` and the validators already in place, and read
+    back by ``RETURNING``: two statements for a new URL, one for a known one.
+    """
     existing = find_document(session, source_id, url, lock=True)
     if existing is not None:
         return existing, False
     now = utcnow()
-    created = insert_ignore(
-        session,
-        Document,
-        {
-            "source_id": source_id,
-            "url": url,
-            "kind": str(kind),
-            "status": "active",
-            "first_seen_at": now,
-            "last_seen_at": now,
-        },
-        index_elements=["source_id", "url"],
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # A concurrent writer may insert the same URL first: then nothing comes back, and its row
+    # is read (and locked) below instead.
+    stmt = (
+        insert(Document)
+        .values(
+            source_id=source_id,
+            url=url,
+            kind=str(kind),
+            status="active",
+            first_seen_at=now,
+            last_seen_at=seen_at or now,
+            etag=etag,
+            last_modified=last_modified,
+        )
+        .on_conflict_do_nothing(index_elements=["source_id", "url"])
+        .returning(Document)
     )
+    created = session.scalars(stmt).one_or_none()
+    if created is not None:
+        return created, True
     document = find_document(session, source_id, url, lock=True)
-    assert document is not None  # inserted above or by a concurrent writer
-    return document, created
+    assert document is not None  # inserted by a concurrent writer
+    return document, False

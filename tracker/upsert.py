@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -12,8 +13,18 @@ def insert_ignore(
     session: Session, model: type[Any], values: dict[str, Any], index_elements: list[str]
 ) -> bool:
     """``INSERT ... ON CONFLICT (index_elements) DO NOTHING``; True when a row was inserted."""
-    dialect = session.get_bind().dialect.name
+    conn = session.connection()
+    stmt = _statement(conn.dialect.name, model, tuple(index_elements))
+    # Values as parameters of one cached statement: compiled once, not once per row. Whether a
+    # row was inserted is read from RETURNING: psycopg reports no rowcount for this statement.
+    return conn.execute(stmt, values).first() is not None
+
+
+@cache
+def _statement(dialect: str, model: type[Any], index_elements: tuple[str, ...]) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=index_elements)
-    result = session.execute(stmt)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return (
+        insert(model)
+        .on_conflict_do_nothing(index_elements=list(index_elements))
+        .returning(*model.__table__.primary_key.columns)
+    )

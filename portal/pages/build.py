@@ -14,7 +14,8 @@ from pathlib import Path
 import opencc
 
 HERE = Path(__file__).parent
-DEFAULT_SEEDS = Path("/work/shared/seeds")
+# The seed captures, copied unchanged into the test fixtures.
+DEFAULT_SEEDS = HERE.parents[1] / "tests" / "fixtures" / "seeds"
 VIEWS = "1287"
 CLOCK = "2026-11-21 09:30:00"
 TOKEN = "3f9a1c2e7b5d4a60"

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from scheduler.cli import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
+from scheduler.cli import EXIT_BUSY, EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 from tracker.config import Config, ConfigError, load_config
 
 PROGRESS_COLUMNS = ("pages", "new_versions", "changes", "errors", "blocked", "not_modified")
@@ -36,8 +36,11 @@ def _load(config_path: str | None) -> Config:
 def sources(config_path: str | None, as_json: bool, check: bool) -> None:
     """List the configured sources and check the sources file."""
     config = _load(config_path)
+    _check_cron(config)
     if check:
         click.echo(f"ok: {config.path}: {len(config.sources)} source(s), {len(config.channels)} channel(s)")
+        if not config.sources:
+            click.echo("warning: no [[source]] configured, so nothing will be crawled", err=True)
         return
     if as_json:
         for src in config.sources:
@@ -62,6 +65,24 @@ def sources(config_path: str | None, as_json: bool, check: bool) -> None:
     console.print(table)
     if config.channels:
         console.print("channels: " + ", ".join(f"{c.name} ({c.type})" for c in config.channels))
+
+
+def _check_cron(config: Config) -> None:
+    """Cron fields out of range ('99 6 * * *') pass the file's syntax check; APScheduler's parser decides."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    for src in config.sources:
+        if src.cron is None:
+            continue
+        try:
+            CronTrigger.from_crontab(src.cron)
+        except ValueError as exc:
+            click.echo(
+                f"error: {config.path}: source {src.name!r}: field 'schedule' {src.cron!r} "
+                f"is not a valid cron expression: {exc}",
+                err=True,
+            )
+            sys.exit(EXIT_USAGE)
 
 
 def _source_json(src: Any) -> dict[str, Any]:
@@ -97,7 +118,8 @@ def _source_json(src: Any) -> dict[str, Any]:
 def crawl(source_names: tuple[str, ...], config_path: str | None, as_json: bool) -> None:
     """Crawl sources now (all of them unless named), one after another, each in its own process.
 
-    Exit code 0 when every crawl was ok, 4 when some fetches failed, 1 when a source failed entirely.
+    Exit code 0 when every crawl was ok, 4 when some fetches failed, 1 when a source failed entirely,
+    5 when a source was skipped because another process is crawling it right now.
     """
     config = _load(config_path)
     names = list(source_names) or [s.name for s in config.sources]
@@ -118,8 +140,10 @@ def crawl(source_names: tuple[str, ...], config_path: str | None, as_json: bool)
     if not as_json:
         _summary_table(summaries)
     outcomes = {s.get("outcome") for s in summaries}
-    if outcomes & {"failed", "error", "interrupted"}:
+    if outcomes & {"failed", "error", "interrupted", "timeout"}:
         sys.exit(EXIT_FAILURE)
+    if "busy" in outcomes:
+        sys.exit(EXIT_BUSY)
     if "partial" in outcomes:
         sys.exit(EXIT_PARTIAL)
     sys.exit(EXIT_OK)
@@ -143,8 +167,9 @@ def _crawl_one(name: str, config_path: str | None, as_json: bool) -> dict[str, A
                     status.update(event)
                 elif event.get("event") == "summary":
                     summary = event
-                elif event.get("event") == "error":
-                    summary = {"source": name, "outcome": "error", "counts": {}, "error": event.get("error")}
+                elif event.get("event") in ("error", "busy"):
+                    outcome = "busy" if event["event"] == "busy" else "error"
+                    summary = {"source": name, "outcome": outcome, "counts": {}, "error": event.get("error")}
         except KeyboardInterrupt:
             proc.wait()  # the crawl got the same SIGINT and stops gracefully
             summary = {"source": name, "outcome": "interrupted", "counts": summary.get("counts", {})}
@@ -182,9 +207,10 @@ class _Status:
 
 def _summary_table(summaries: list[dict[str, Any]]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    colours = {"ok": "green", "partial": "yellow"}
+    colours = {"ok": "green", "partial": "yellow", "busy": "yellow"}
     table = Table(title="crawl summary")
     table.add_column("source")
     table.add_column("outcome")
@@ -204,4 +230,6 @@ def _summary_table(summaries: list[dict[str, Any]]) -> None:
     console.print(table)
     for s in summaries:
         if s.get("error"):
-            console.print(f"[red]{s['source']}: {s['error']}[/]")
+            console.print(f"[red]{escape(s['source'])}: {escape(s['error'])}[/]", highlight=False)
+        for error in s.get("errors") or []:
+            console.print(f"[yellow]{s['source']}:[/] {escape(error)}", highlight=False)

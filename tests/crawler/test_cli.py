@@ -6,6 +6,7 @@ import json
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from portal import PortalServer
 from tests.crawler.conftest import REPO, crawl_env, start_crawl, write_config
 from tracker import runs
+from tracker.db import current_revision, head_revision, make_engine
 from tracker.models import CrawlRun, Version
 
 pytestmark = pytest.mark.slow
@@ -62,6 +64,10 @@ def test_crawl_command_reports_each_source_and_exits_partial(
         ("demo-generic", "partial"),
     ]
     assert result.returncode == 4, result.stderr
+    assert summaries[0]["errors"] == []
+    assert any(
+        error.endswith("transient_error (503)") for error in summaries[1]["errors"]
+    )  # says what failed
     with session_factory() as session:
         runs = session.scalars(select(CrawlRun).order_by(CrawlRun.id)).all()
         assert [(r.trigger, r.outcome) for r in runs] == [("manual", "ok"), ("manual", "partial")]
@@ -96,6 +102,12 @@ def test_bad_config_and_unknown_source_exit_2(
     assert result.returncode == 2 and "field 'start_urls' is required" in result.stderr
     direct = start_crawl("x", broken, db_url)
     assert direct.wait(timeout=60) == 2
+    cron = tmp_path / "cron.toml"
+    cron.write_text('[[source]]\nname = "x"\nstart_urls = ["https://x.gov.cn/"]\nschedule = "99 6 * * *"\n')
+    result = govwatch("sources", "--config", str(cron), "--check", db_url=db_url)
+    assert result.returncode == 2
+    assert "source 'x': field 'schedule' '99 6 * * *' is not a valid cron expression" in result.stderr
+    assert "maximum value (59)" in result.stderr
 
 
 def test_sources_lists_the_file(portal: PortalServer, tmp_path: Path, db_url: str) -> None:
@@ -108,27 +120,6 @@ def test_sources_lists_the_file(portal: PortalServer, tmp_path: Path, db_url: st
         "generic",
     ]
     assert govwatch("sources", "--config", str(config), "--check", db_url=db_url).stdout.startswith("ok:")
-
-
-def test_sigterm_stops_gracefully_and_marks_the_run_interrupted(
-    tmp_path: Path, db_url: str, session_factory: sessionmaker[Session]
-) -> None:
-    with PortalServer(bulk_pages=200) as portal:
-        config = write_config(tmp_path, portal, BULK.format(url=portal.url))
-        proc = start_crawl("bulk", config, db_url)
-        assert proc.stdout is not None
-        first = json.loads(proc.stdout.readline())  # crawling has begun
-        assert first["event"] == "progress"
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 130
-    summary = json.loads(out.splitlines()[-1])
-    assert summary["outcome"] == "interrupted"
-    with session_factory() as session:
-        run = session.get(CrawlRun, summary["run_id"])
-        assert run is not None and run.outcome == "interrupted" and run.finished_at is not None
-        versions = session.scalar(select(func.count(Version.id)))
-    assert 0 < versions < 200  # stopped early; every recorded page is complete
 
 
 FAST = """
@@ -164,3 +155,57 @@ def test_a_backlog_moves_recording_to_worker_processes(
     assert summary["counts"]["pages"] == 120 and summary["counts"]["new_versions"] == 120
     with session_factory() as session:
         assert session.scalar(select(func.count(Version.id))) == 120  # every page, once
+
+
+def test_a_source_is_never_crawled_twice_at_once_and_sigterm_stops_a_crawl_gracefully(
+    tmp_path: Path, db_url: str, session_factory: sessionmaker[Session]
+) -> None:
+    with PortalServer(bulk_pages=200) as portal:
+        config = write_config(tmp_path, portal, BULK.format(url=portal.url))
+        both = [start_crawl("bulk", config, db_url), start_crawl("bulk", config, db_url)]
+        while all(proc.poll() is None for proc in both):
+            time.sleep(0.1)
+        refused = next(proc for proc in both if proc.poll() is not None)
+        crawling = next(proc for proc in both if proc is not refused)
+        out, err = refused.communicate(timeout=60)
+        assert refused.returncode == 5, err
+        busy = json.loads(out.splitlines()[-1])
+        assert busy["event"] == "busy" and busy["pid"] == crawling.pid
+        assert "'bulk' is already being crawled by process" in err
+
+        manual = govwatch("crawl", "bulk", "--config", str(config), "--json", db_url=db_url)
+        assert manual.returncode == 5
+        assert json.loads(manual.stdout.splitlines()[-1])["outcome"] == "busy"
+        with session_factory() as session, pytest.raises(runs.CrawlAlreadyRunning):
+            runs.start_run(session, "bulk", "schedule")  # what the scheduler does first
+
+        crawling.send_signal(signal.SIGTERM)
+        out, _ = crawling.communicate(timeout=60)
+    assert crawling.returncode == 130
+    summary = json.loads(out.splitlines()[-1])
+    assert summary["outcome"] == "interrupted"
+    with session_factory() as session:
+        rows = session.scalars(select(CrawlRun)).all()
+        assert [(r.id, r.pid, r.outcome) for r in rows] == [(summary["run_id"], crawling.pid, "interrupted")]
+        assert rows[0].finished_at is not None
+        versions = session.scalar(select(func.count(Version.id)))
+    assert 0 < versions < 200  # stopped early; every recorded page is complete
+
+
+def test_crawls_starting_together_on_a_new_database_share_one_schema_upgrade(
+    portal: PortalServer, tmp_path: Path, db_url: str
+) -> None:
+    config = write_config(tmp_path, portal)
+    names = ["demo-hanweb", "demo-trs", "demo-generic"]
+    procs = [start_crawl(name, config, db_url) for name in names]  # db_url: an empty database
+    results = [proc.communicate(timeout=120) for proc in procs]
+    for proc, (_, err) in zip(procs, results, strict=True):
+        assert proc.returncode in (0, 4), err[-2000:]
+    assert [json.loads(out.splitlines()[-1])["outcome"] for out, _ in results] == ["ok", "ok", "partial"]
+    engine = make_engine(db_url)
+    try:
+        assert current_revision(engine) == head_revision()
+        with engine.connect() as conn:
+            assert conn.scalar(select(func.count(CrawlRun.id))) == 3
+    finally:
+        engine.dispose()

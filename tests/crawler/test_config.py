@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from tracker.config import ConfigError, channel_routes, load_config, parse_config
+from tracker.config import (
+    CHANGE_KINDS,
+    KIND_GROUPS,
+    ConfigError,
+    channel_routes,
+    load_config,
+    parse_config,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -105,7 +113,19 @@ def test_channel_routes_intersect_channel_and_source_kinds() -> None:
         ('[[source]]\nname = "a"\nstart_urls = ["https://x.gov.cn/"]\nnotify_kinds = ["typo"]', "'typo'"),
         (
             '[[source]]\nname = "a"\nstart_urls = ["https://x.gov.cn/"]\ndelay = 1',
-            "unknown field(s) ['delay']",
+            "unknown field(s) 'delay'",
+        ),
+        (
+            '[[source]]\nname = "a"\nstart_urls = ["https://x.gov.cn/"]\nplatfrom = "trs"',
+            "unknown field(s) 'platfrom' (did you mean 'platform'?)",
+        ),
+        (
+            '[[source]]\nname = "a"\nstart_urls = ["https://x.gov.cn/"]\nlist_selector = "//ul[@id="',
+            "field 'list_selector' is not a valid XPath expression",
+        ),
+        (
+            '[[source]]\nname = "a"\nstart_urls = ["https://x.gov.cn/"]\nlist_selector = "ul a::attr(href)"',
+            "must select elements",
         ),
         ('[[source]]\nstart_urls = ["https://x.gov.cn/"]', "source #1: field 'name' is required"),
         ('[[source]]\nname = "a b"\nstart_urls = ["https://x.gov.cn/"]', "field 'name'"),
@@ -146,3 +166,16 @@ def test_the_shipped_example_is_valid_and_names_the_seed_cities() -> None:
     assert {"dfgw.wuxi.gov.cn", "www.changzhou.gov.cn", "www.zhonglou.gov.cn"} <= hosts
     assert not any(s.allow_private_addresses for s in config.sources)
     assert {c.type for c in config.channels} >= {"console", "jsonl"}
+
+
+def test_every_change_kind_the_tracker_emits_can_be_filtered() -> None:
+    events_doc = (REPO / "docs/change-events.md").read_text(encoding="utf-8").split("## Change events")[1]
+    documented = set(re.findall(r"^\| `([a-z_]+)` \|", events_doc, re.M))
+    assert documented == CHANGE_KINDS
+    assert set().union(*KIND_GROUPS.values()) == CHANGE_KINDS  # every kind sits in one group
+    config = parse_config(
+        '[[source]]\nname = "a"\nstart_urls = ["https://x.gov.cn/"]\nnotify_kinds = ["documents"]\n'
+        '[[channel]]\nname = "c"\ntype = "console"\nkinds = ["document_restored"]'
+    )
+    assert config.sources[0].notify_kinds == {"document_added", "document_removed", "document_restored"}
+    assert channel_routes(config, "a") == {"c": frozenset({"document_restored"})}

@@ -367,18 +367,3 @@ def test_a_scheduler_killed_with_sigkill_takes_its_crawl_along_and_the_next_one_
     first, second = runs(session_factory)
     assert first.outcome == "killed" and "scheduler" in (first.error or "")
     assert second.trigger == "catchup"
-
-
-def test_a_timed_out_crawl_keeps_the_counts_of_what_it_did(
-    portal, tmp_path: Path, db_url: str, session_factory
-):
-    config_path = tmp_path / "govwatch.toml"
-    slow = source_toml(
-        "demo-hanweb", "hanweb", portal.url + HANWEB, "every 1h", download_delay=1.0, concurrency=1
-    )
-    config_path.write_text(slow, encoding="utf-8")
-    runner = CrawlRunner(session_factory, db_url, config_path, grace_seconds=10)
-    result = runner.run("demo-hanweb", "schedule", 4)
-    assert result is not None and result.outcome == "timeout"
-    [row] = runs(session_factory)
-    assert row.outcome == "timeout" and row.counts.get("pages", 0) >= 1

@@ -40,3 +40,10 @@ def test_a_failed_crawl_fails_even_when_the_changes_match():
     failed = [CrawlResult("demo-trs", 2, "demo", "failed", 1, 1.0)]
     code, text = _verdict_of([(EXPECTED, 2), (NOISE, 0), (OTHERS, 0)], CRAWLED + failed)
     assert code == 1 and "抓取没有完成：demo-trs（失败）" in text
+
+
+def test_a_failed_baseline_crawl_ends_the_demo_with_nothing_verified():
+    failed = [CrawlResult("demo-trs", 2, "demo", "timeout", -15, 60.0)]
+    code, text = _verdict_of([], failed)
+    assert code == 1 and "抓取没有完成：demo-trs（超时）" in text and "核对预期" not in text
+    assert _verdict_of([], CRAWLED)[0] == 1  # nothing checked is not a success

@@ -208,3 +208,20 @@ def test_a_crawl_that_cannot_start_closes_its_run_as_failed(session_factory, db_
         [run] = session.query(CrawlRun).all()
     assert run.outcome == "failed" and run.finished_at is not None and "no-such-python" in run.error
     assert not runner.is_running("wuxi")
+
+
+def test_a_source_crawled_by_another_process_is_skipped_not_crawled_twice(session_factory, db_url: str):
+    import os
+
+    from scheduler.runner import CrawlRunner
+
+    with session_factory() as session, session.begin():
+        src = Source(name="wuxi")
+        session.add(src)
+        session.flush()
+        # A live process (this one) holds a run of the source, e.g. `govwatch crawl wuxi`.
+        session.add(CrawlRun(source_id=src.id, trigger="manual", outcome="running", pid=os.getpid()))
+    runner = CrawlRunner(session_factory, db_url, python="/no/such/python")
+    assert runner.run("wuxi", "schedule", 3600) is None
+    with session_factory() as session:
+        assert [r.outcome for r in session.query(CrawlRun)] == ["running"]  # nothing started

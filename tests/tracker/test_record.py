@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import pytest
@@ -12,7 +14,7 @@ from tests.tracker.pages import PARAGRAPHS, URL, html_page, portal_page, snap
 from tracker.db import session_scope
 from tracker.models import Blob, Change, Delivery, Document, Fetch, FetchOutcome, Source, Version
 from tracker.page import PageSnapshot
-from tracker.record import RecordResult, record
+from tracker.record import RecordResult, examine, record
 from tracker.store import known_urls, validators
 
 TABLES = (Source, Document, Fetch, Blob, Version, Change, Delivery)
@@ -242,13 +244,18 @@ def test_exception_mid_record_leaves_nothing(session_factory: sessionmaker[Sessi
     rec(session_factory, snap(html_page()))
     before = counts(session_factory)
 
-    def fail_on_change(session: Session, _ctx: Any, _instances: Any) -> None:
-        if any(isinstance(obj, Change) for obj in session.new):
+    def fail_on_change(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        # The fetch, blob and version rows are written by now: the change event fails last.
+        if statement.startswith("INSERT INTO changes"):
             raise RuntimeError("disk full")
 
-    with pytest.raises(RuntimeError, match="disk full"), session_scope(session_factory) as session:
-        event.listen(session, "before_flush", fail_on_change)
-        record(session, snap(html_page(PARAGRAPHS[:2]), minutes=1))
+    engine = session_factory.kw["bind"]
+    event.listen(engine, "before_cursor_execute", fail_on_change)
+    try:
+        with pytest.raises(RuntimeError, match="disk full"), session_scope(session_factory) as session:
+            record(session, snap(html_page(PARAGRAPHS[:2]), minutes=1))
+    finally:
+        event.remove(engine, "before_cursor_execute", fail_on_change)
     assert counts(session_factory) == before
     with session_factory() as session:
         doc = session.scalars(select(Document)).one()
@@ -269,3 +276,46 @@ def test_truncated_page_is_a_transient_error_not_a_version(session_factory: sess
     with session_factory() as session:
         doc = session.get(Document, first.document_id)
         assert doc is not None and doc.latest_version_id == first.version_id and doc.status == "active"
+
+
+def test_a_page_examined_in_another_process_records_the_same(session_factory: sessionmaker[Session]) -> None:
+    first, second = snap(portal_page(views=1)), snap(html_page(PARAGRAPHS[:2]), minutes=1)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        examined = list(pool.map(examine, [first, second]))
+    added = rec(session_factory, first, examined=examined[0])
+    edited = rec(session_factory, second, examined=examined[1])
+    assert added.change_kinds == ["document_added"] and edited.outcome is FetchOutcome.NEW_CONTENT
+    with session_factory() as session:
+        stored = session.get(Version, edited.version_id)
+        assert stored is not None and stored.seq == 2
+        assert stored.fingerprint == examine(second).fingerprint
+        assert stored.snapshot == examine(second).snapshot
+
+
+def test_a_new_page_costs_eight_statements(session_factory: sessionmaker[Session]) -> None:
+    for warm in ("a", "b"):  # the source's id is looked up until its row is known committed
+        rec(session_factory, snap(portal_page(), url=f"{URL}?{warm}"))
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        words = statement.split()
+        statements.append(f"{words[0]} {words[2 if words[0] == 'INSERT' else 1]}")
+
+    engine = session_factory.kw["bind"]
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        result = rec(session_factory, snap(portal_page()))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert result.change_kinds == ["document_added"]
+    writes = [s for s in statements if not s.startswith(("BEGIN", "SELECT"))]
+    # One row per table, the document's latest version set once; no second look-up of anything.
+    assert writes == [
+        "INSERT documents",
+        "INSERT blobs",
+        "INSERT fetches",
+        "INSERT versions",
+        "INSERT changes",
+        "UPDATE documents",
+    ]
+    assert sum(s.startswith("SELECT") for s in statements) == 1  # is the URL known?

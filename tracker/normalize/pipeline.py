@@ -47,7 +47,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-NORMALIZER_VERSION = "1.1"
+NORMALIZER_VERSION = "1.2"
 MAX_BODY_BYTES = 32 * 1024 * 1024
 FINGERPRINT_KEYS = ("title", "metadata", "targets", "paragraphs")
 _SCRIPT_SAMPLE = 4000  # body characters enough to tell a traditional page from a simplified one

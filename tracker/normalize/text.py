@@ -14,6 +14,9 @@ _COMPAT = re.compile(
     "\u205f\u2150-\u218f\u2460-\u24ff\u2e80-\u2fdf\u3000\u3200-\u33ff\uf900-\ufaff\ufe10-\ufe6f"
     "\uff00-\uffef]+"
 )
+# C0/C1 controls (but newline and tab), zero-width and bidi-override characters: invisible on
+# the page, yet they would split words in the fingerprint or garble a terminal or a feed.
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]+")
 _SPACE = re.compile(r"[^\S\n]+")
 # Chinese text uses no word spaces: whitespace touching a CJK character or a punctuation mark
 # is layout (indentation, line wrapping, &nbsp; padding), never content.
@@ -31,6 +34,7 @@ def _nfkc(match: re.Match[str]) -> str:
 
 def clean_lines(text: str) -> list[str]:
     """Clean many lines at once (joined by newlines): one pass of each rule over the whole text."""
+    text = _INVISIBLE.sub("", text)
     text = _COMPAT.sub(_nfkc, text)
     text = _SESSION.sub(r"\1", text)
     text = _SPACE.sub(" ", text)

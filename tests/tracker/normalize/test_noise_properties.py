@@ -137,3 +137,29 @@ def test_revising_one_target_changes_exactly_that_target(name: str, pick: int, n
     changed = {k for k in before if before[k] != after[k]}
     assert changed == {key}
     assert after[key]["value"] == new
+
+
+@SETTINGS
+@given(
+    name=st.sampled_from(PAGE_NAMES),
+    invisible=st.lists(
+        st.sampled_from(["\u200b", "\u200d", "\u202e", "\u2066", "\ufeff", "\x1b", "\x0b"]),
+        min_size=1,
+        max_size=3,
+    ).map("".join),
+    where=st.floats(min_value=0.3, max_value=0.9),
+)
+def test_invisible_and_control_characters_never_reach_the_document(
+    name: str, invisible: str, where: float
+) -> None:
+    body = page(name)
+    # Inside the body text: after the first full stop past the chosen point.
+    charset = "gb18030" if b"gb" in body[:2000].lower() or name.startswith("changzhou") else "utf-8"
+    mark = "。".encode(charset)
+    at = body.find(mark, int(len(body) * where))
+    assume(at > 0)
+    noisy = body[:at] + invisible.encode(charset) + body[at:]
+    result = normalize(noisy)
+    assert result.fingerprint == baseline(name)
+    text = "".join(result.snapshot["paragraphs"]) + result.snapshot["title"]
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]", text)

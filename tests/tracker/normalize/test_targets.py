@@ -12,7 +12,7 @@ import pytest
 from tracker.normalize.chinese import to_simplified
 from tracker.normalize.targets import extract_targets
 
-SEEDS = Path(__file__).resolve().parents[2] / "fixtures" / "targets"
+SEEDS = Path(__file__).resolve().parents[2] / "fixtures" / "seeds"
 _PINYIN_RE = re.compile(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜ]+\)")
 FIELDS = ("indicator", "value", "value_max", "unit", "qualifier", "comparator")
 
