@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 import time
 from typing import Any, TextIO
@@ -36,8 +38,7 @@ class Progress:
             self._emit({"event": "progress", **line})
         else:
             text = "  ".join(f"{k.replace('_', ' ')} {v}" for k, v in line.items())
-            self.stream.write(f"\r{text}")
-            self.stream.flush()
+            self._write(f"\r{text}")
 
     def summary(
         self,
@@ -60,12 +61,23 @@ class Progress:
                 }
             )
         elif self.mode == "bar":
-            self.stream.write("\n")
-            self.stream.write(
-                f"{source}: {outcome} (run {run_id}) {json.dumps(counts, ensure_ascii=False)}\n"
-            )
-            self.stream.flush()
+            self._write(f"\n{source}: {outcome} (run {run_id}) {json.dumps(counts, ensure_ascii=False)}\n")
 
     def _emit(self, obj: dict[str, Any]) -> None:
-        self.stream.write(json.dumps(obj, ensure_ascii=False) + "\n")
-        self.stream.flush()
+        self._write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+    def _write(self, text: str) -> None:
+        """Write and flush; a reader that went away (its scheduler died) must not kill the crawl.
+
+        The crawl goes on silently and still closes its run; the stream is pointed at
+        /dev/null so the interpreter's final flush does not raise again at exit.
+        """
+        if self.mode == "none":
+            return
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (BrokenPipeError, ValueError):
+            self.mode = "none"
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), self.stream.fileno())

@@ -14,7 +14,7 @@ from tracker.config import parse_interval
 
 
 class ScheduleError(ValueError):
-    """The schedule text is neither ``every N<s|m|h|d|w>`` nor a 5-field cron expression."""
+    """The schedule text is neither ``every N<s|m|h|d>`` nor a 5-field cron expression."""
 
 
 @dataclass(frozen=True)

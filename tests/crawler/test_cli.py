@@ -93,6 +93,9 @@ def test_bad_config_and_unknown_source_exit_2(
     with session_factory.begin() as session:
         run_id = runs.start_run(session, "nope", "schedule", pid=None)
     assert start_crawl("nope", config, db_url, "--run-id", str(run_id)).wait(timeout=60) == 2
+    missing = start_crawl("demo-trs", config, db_url, "--run-id", str(run_id + 100))
+    assert missing.wait(timeout=60) == 2
+    assert missing.stderr is not None and f"crawl run {run_id + 100} does not exist" in missing.stderr.read()
     with session_factory() as session:
         run = session.get(CrawlRun, run_id)
         assert run is not None and run.outcome == "failed" and "no source named 'nope'" in (run.error or "")
@@ -209,3 +212,21 @@ def test_crawls_starting_together_on_a_new_database_share_one_schema_upgrade(
             assert conn.scalar(select(func.count(CrawlRun.id))) == 3
     finally:
         engine.dispose()
+
+
+def test_a_reader_that_goes_away_does_not_leave_the_run_open(
+    portal: PortalServer, tmp_path: Path, db_url: str
+) -> None:
+    # The scheduler reading the JSON progress died: stdout is a pipe nobody reads any more.
+    config = write_config(tmp_path, portal)
+    proc = start_crawl("demo-trs", config, db_url)
+    assert proc.stdout is not None
+    proc.stdout.close()
+    _out, err = proc.communicate(timeout=180)
+    assert proc.returncode == 0, err
+    assert "BrokenPipeError" not in err
+    with sessionmaker(make_engine(db_url))() as session:
+        run = session.scalars(select(CrawlRun)).one()
+        assert run.outcome == "ok" and run.finished_at is not None
+        assert run.counts["pages"] > 0
+        assert (session.scalar(select(func.count()).select_from(Version)) or 0) > 0
