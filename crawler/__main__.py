@@ -1,10 +1,11 @@
 """``python -m crawler SOURCE``: crawl one source now, in this process, and record the run.
 
-Exit codes: 0 ok, 4 partial (some fetches failed), 1 failed entirely, 2 bad configuration
-or unknown source, 5 the source is already being crawled by another process (nothing is
-recorded), 130 interrupted by SIGINT/SIGTERM (the run is recorded ``interrupted``).
-``--progress json`` prints one JSON object per line on stdout: ``{"event": "progress", ...}``
-while crawling and ``{"event": "summary", "run_id", "source", "outcome", "counts"}`` at the end;
+Exit codes: 0 ok, 4 partial (some fetches failed), 1 failed entirely, 2 bad configuration,
+unknown source or unknown ``--run-id``, 5 the source is already being crawled by another
+process (nothing is recorded), 130 interrupted by SIGINT/SIGTERM (the run is recorded
+``interrupted``). ``--progress json`` prints one JSON object per line on stdout:
+``{"event": "progress", ...}`` while crawling and ``{"event": "summary", "run_id", "source",
+"outcome", "counts", "errors"}`` at the end;
 ``{"event": "error", ...}`` or ``{"event": "busy", "source", "run_id", "pid", "error"}`` instead
 when the crawl could not start.
 """
@@ -68,6 +69,11 @@ def main(argv: list[str] | None = None) -> int:
             event = {"event": "busy", "source": args.source, "run_id": exc.run_id, "pid": exc.pid}
             print(json.dumps({**event, "error": str(exc)}), flush=True)
         return EXIT_BUSY
+    except LookupError as exc:  # --run-id of a row that does not exist
+        print(f"error: {exc}", file=sys.stderr)
+        if args.progress == "json":
+            print(json.dumps({"event": "error", "source": args.source, "error": str(exc)}), flush=True)
+        return EXIT_CONFIG
     return EXIT_CODES.get(result.outcome, 1)
 
 

@@ -22,7 +22,7 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -60,8 +60,17 @@ def _configure(db_url: str, channels: Mapping[str, frozenset[str] | None], lock:
 def _init_worker(db_url: str, channels: Mapping[str, frozenset[str] | None], lock: Any = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    _configure(db_url, channels, lock)
+    from tracker.db import make_engine
+
+    # The crawl process brought the schema up to date already: no migration check (nor Alembic
+    # import) in each worker.
+    factory = sessionmaker(make_engine(db_url), expire_on_commit=False)
+    _target.update(factory=factory, channels=dict(channels), lock=lock)
     import tracker.record  # noqa: F401 - load the normaliser before the first page arrives
+
+
+def _ready() -> int:
+    return os.getpid()
 
 
 @contextmanager
@@ -107,6 +116,7 @@ class Recording:
         self.initargs = initargs
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="record")
         self.pool: ProcessPoolExecutor | None = None
+        self.warming: list[Future[int]] = []
         self.pending = 0
 
     @classmethod
@@ -127,7 +137,12 @@ class Recording:
                 initializer=_init_worker,
                 initargs=self.initargs or (),
             )
-        return self.pool or self.thread
+            self.warming = [self.pool.submit(_ready) for _ in range(self.workers)]
+        if self.pool is not None and all(future.done() for future in self.warming):
+            return self.pool
+        # Workers take a second or more to start (interpreter, normaliser): the thread keeps
+        # recording meanwhile rather than leaving every page queued for them.
+        return self.thread
 
     async def record(self, page: PageSnapshot) -> Any:
         self.pending += 1

@@ -10,13 +10,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tracker.config import DEFAULT_TIMEOUT_SECONDS
 from tracker.models import CrawlOutcome, CrawlRun, Source
 from tracker.store import begin_write, ensure_source
 
-# How long past its time limit a ``running`` row with no live process still counts as running:
-# the scheduler's graceful stop, the final drain and clock skew all fit in it.
+# How long past its time limit a ``running`` row still counts as running: the graceful stop,
+# the final drain and clock skew all fit in it.
 STALE_GRACE = timedelta(minutes=2)
-UNKNOWN_LIMIT = timedelta(hours=1)  # the default crawl time limit (tracker.config)
+# The limit assumed for a row without a process id when the caller does not know the source's.
+UNKNOWN_LIMIT = timedelta(seconds=DEFAULT_TIMEOUT_SECONDS)
 
 
 class CrawlAlreadyRunning(RuntimeError):

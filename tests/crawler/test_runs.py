@@ -10,8 +10,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.crawler.conftest import REPO
 from tracker import runs
 from tracker.db import session_scope
+from tracker.store import ensure_source
 
 
 def test_a_run_is_started_finished_and_listed(session_factory: sessionmaker[Session]) -> None:
@@ -111,3 +113,49 @@ def test_without_a_time_limit_a_live_process_keeps_its_run(session_factory: sess
         row.started_at = datetime.now(UTC) - timedelta(hours=5)  # a source with a long time limit
     with session_scope(session_factory) as session, pytest.raises(runs.CrawlAlreadyRunning):
         runs.start_run(session, "wuxi", "schedule")  # the caller does not know the source's limit
+
+
+CLAIM = """
+import os, sys, time
+from tracker import runs
+from tracker.db import session_factory, session_scope
+
+factory = session_factory(sys.argv[1])
+print("ready", flush=True)
+sys.stdin.readline()  # every process starts claiming at the same moment
+try:
+    with session_scope(factory) as session:
+        run_id = runs.start_run(session, "wuxi", "manual", pid=os.getpid())
+        time.sleep(0.3)  # a slow commit: the others must wait for it, not read around it
+    print("started", run_id, flush=True)
+    time.sleep(3)  # stay alive while the others decide
+except runs.CrawlAlreadyRunning:
+    print("refused", flush=True)
+"""
+
+
+def test_simultaneous_starts_of_one_source_let_exactly_one_through(
+    db_url: str, session_factory: sessionmaker[Session]
+) -> None:
+    with session_scope(session_factory) as session:
+        ensure_source(session, "wuxi")  # schema in place before the race
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CLAIM, db_url],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
+        for _ in range(4)
+    ]
+    for proc in procs:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    verdicts = sorted(proc.communicate(timeout=60)[0].split()[0] for proc in procs)
+    assert verdicts == ["refused", "refused", "refused", "started"]
+    with session_scope(session_factory) as session:
+        assert len(runs.recent_runs(session, "wuxi")) == 1
