@@ -250,7 +250,7 @@ class _Fields:
     def fail(self, key: str, message: str) -> ConfigError:
         return ConfigError(f"{self.where}: field {key!r} {message}")
 
-    def str(self, key: str, default: str | None = None, *, required: bool = False) -> str | None:
+    def text(self, key: str, default: str | None = None, *, required: bool = False) -> str | None:
         value = self.table.get(key, default)
         if value is None:
             if required:
@@ -260,19 +260,19 @@ class _Fields:
             raise self.fail(key, f"must be a non-empty string, got {value!r}")
         return value.strip()
 
-    def int(self, key: str, default: int, *, minimum: int = 0) -> int:
+    def integer(self, key: str, default: int, *, minimum: int = 0) -> int:
         value = self.table.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise self.fail(key, f"must be an integer >= {minimum}, got {value!r}")
         return value
 
-    def float(self, key: str, default: float) -> float:
+    def number(self, key: str, default: float) -> float:
         value = self.table.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             raise self.fail(key, f"must be a number >= 0, got {value!r}")
         return float(value)
 
-    def bool(self, key: str, default: bool) -> bool:
+    def flag(self, key: str, default: bool) -> bool:
         value = self.table.get(key, default)
         if not isinstance(value, bool):
             raise self.fail(key, f"must be true or false, got {value!r}")
@@ -334,14 +334,14 @@ def _parse_settings(table: dict[str, Any], where: str) -> Settings:
     _check_keys(table, _SETTINGS_KEYS, f"{where}: [settings]")
     f = _Fields(table, f"{where}: [settings]")
     return Settings(
-        contact=f.str("contact", DEFAULT_CONTACT) or DEFAULT_CONTACT,
-        user_agent=f.str("user_agent"),
-        download_delay=f.float("download_delay", DEFAULT_DOWNLOAD_DELAY),
-        concurrency=f.int("concurrency", DEFAULT_CONCURRENCY, minimum=1),
-        obey_robots=f.bool("obey_robots", True),
-        max_pages=f.int("max_pages", DEFAULT_MAX_PAGES, minimum=1),
-        max_depth=f.int("max_depth", DEFAULT_MAX_DEPTH, minimum=1),
-        timeout_seconds=f.int("timeout_seconds", DEFAULT_TIMEOUT_SECONDS, minimum=1),
+        contact=f.text("contact", DEFAULT_CONTACT) or DEFAULT_CONTACT,
+        user_agent=f.text("user_agent"),
+        download_delay=f.number("download_delay", DEFAULT_DOWNLOAD_DELAY),
+        concurrency=f.integer("concurrency", DEFAULT_CONCURRENCY, minimum=1),
+        obey_robots=f.flag("obey_robots", True),
+        max_pages=f.integer("max_pages", DEFAULT_MAX_PAGES, minimum=1),
+        max_depth=f.integer("max_depth", DEFAULT_MAX_DEPTH, minimum=1),
+        timeout_seconds=f.integer("timeout_seconds", DEFAULT_TIMEOUT_SECONDS, minimum=1),
     )
 
 
@@ -374,7 +374,7 @@ def _parse_source(item: Any, index: int, defaults: Settings, where: str) -> Sour
     loc = f"{where}: {label}"
     _check_keys(table, _SOURCE_KEYS, loc)
     f = _Fields(table, loc)
-    name = f.str("name", required=True) or ""
+    name = f.text("name", required=True) or ""
     if not _NAME_RE.match(name):
         raise f.fail("name", "may hold only letters, digits, '.', '_' and '-' (max 100), e.g. 'wuxi-dfgw'")
     start_urls = f.str_list("start_urls", required=True) or []
@@ -390,19 +390,19 @@ def _parse_source(item: Any, index: int, defaults: Settings, where: str) -> Sour
     for url in start_urls:
         if (urlsplit(url).hostname or "").lower() not in hosts:
             raise f.fail("start_urls", f"holds {url!r}, whose host is not in allowed_hosts {hosts}")
-    platform = f.str("platform", "generic") or "generic"
+    platform = f.text("platform", "generic") or "generic"
     if platform not in PLATFORMS:
         raise f.fail("platform", f"must be one of {list(PLATFORMS)}, got {platform!r}")
-    schedule = f.str("schedule")
+    schedule = f.text("schedule")
     if schedule is not None:
         _check_schedule(schedule, f)
-    pattern = f.str("detail_url_pattern")
+    pattern = f.text("detail_url_pattern")
     if pattern is not None:
         try:
             re.compile(pattern)
         except re.error as exc:
             raise f.fail("detail_url_pattern", f"is not a valid regular expression: {exc}") from None
-    selector = f.str("list_selector")
+    selector = f.text("list_selector")
     if selector is not None:
         _check_selector(selector, f)
     return SourceConfig(
@@ -411,16 +411,16 @@ def _parse_source(item: Any, index: int, defaults: Settings, where: str) -> Sour
         allowed_hosts=tuple(hosts),
         platform=platform,
         schedule=schedule,
-        jitter_seconds=f.int("jitter_seconds", 0),
-        timeout_seconds=f.int("timeout_seconds", defaults.timeout_seconds, minimum=1),
+        jitter_seconds=f.integer("jitter_seconds", 0),
+        timeout_seconds=f.integer("timeout_seconds", defaults.timeout_seconds, minimum=1),
         detail_url_pattern=pattern,
         list_selector=selector,
-        max_pages=f.int("max_pages", defaults.max_pages, minimum=1),
-        max_depth=f.int("max_depth", defaults.max_depth, minimum=1),
-        download_delay=f.float("download_delay", defaults.download_delay),
-        concurrency=f.int("concurrency", defaults.concurrency, minimum=1),
-        obey_robots=f.bool("obey_robots", defaults.obey_robots),
-        allow_private_addresses=f.bool("allow_private_addresses", False),
+        max_pages=f.integer("max_pages", defaults.max_pages, minimum=1),
+        max_depth=f.integer("max_depth", defaults.max_depth, minimum=1),
+        download_delay=f.number("download_delay", defaults.download_delay),
+        concurrency=f.integer("concurrency", defaults.concurrency, minimum=1),
+        obey_robots=f.flag("obey_robots", defaults.obey_robots),
+        allow_private_addresses=f.flag("allow_private_addresses", False),
         notify_kinds=_parse_kinds(f, "notify_kinds"),
     )
 
@@ -435,11 +435,11 @@ def _parse_channel(item: Any, index: int, where: str, env: Mapping[str, str]) ->
     loc = f"{where}: {label}"
     _check_keys(table, _CHANNEL_KEYS, loc)
     f = _Fields(table, loc)
-    name = f.str("name", required=True) or ""
-    kind = f.str("type", required=True) or ""
+    name = f.text("name", required=True) or ""
+    kind = f.text("type", required=True) or ""
     if kind not in CHANNEL_TYPES:
         raise f.fail("type", f"must be one of {list(CHANNEL_TYPES)}, got {kind!r}")
-    url = f.str("url")
+    url = f.text("url")
     if url is not None:
         url = _expand_env(url, f, env)
     if url is None and kind != "console":

@@ -131,9 +131,8 @@ def _factory(url: str) -> sessionmaker[Session]:
         where = engine.url.render_as_string(hide_password=True)
         what = "created the database schema" if started is None else f"upgraded the database from {started}"
         message = f"{what} (now at revision {head}) in {where}"
-        # Said on stderr as well as logged: the user should learn once that the schema changed.
+        # Said on stderr (not only logged at INFO): the user should learn once that the schema changed.
         print(f"govwatch: {message}", file=sys.stderr)
-        log.info(message)
     return sessionmaker(engine, expire_on_commit=False)
 
 
