@@ -33,7 +33,7 @@ class Refused(IgnoreRequest):
 @cache
 def _resolve(host: str) -> tuple[str, ...]:
     try:
-        return tuple({info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)})
+        return tuple({str(info[4][0]) for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)})
     except OSError:
         return ()  # unresolvable: let the download fail with a DNS error
 
@@ -45,9 +45,9 @@ def non_public_address(host: str) -> str | None:
     except ValueError:
         candidates = _resolve(host)
     for candidate in candidates:
-        ip = ipaddress.ip_address(candidate.split("%", 1)[0])
-        if getattr(ip, "ipv4_mapped", None):
-            ip = ip.ipv4_mapped  # type: ignore[union-attr]
+        ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(candidate.split("%", 1)[0])
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
         if not ip.is_global or ip.is_multicast:
             return str(ip)
     return None

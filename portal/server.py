@@ -132,7 +132,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     @property
     def portal(self) -> PortalServer:
-        return self.server.portal  # type: ignore[attr-defined,no-any-return]
+        return self.server.portal  # type: ignore[attr-defined]
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

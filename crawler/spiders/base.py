@@ -159,7 +159,7 @@ class PortalSpider(scrapy.Spider):
         """Follow-up list pages in the dialects this platform speaks (pagination keeps the depth)."""
         all_links = found
         if self.source.list_selector:  # pager links usually sit outside the list container
-            all_links = links.anchors(response.selector, response.url)
+            all_links = links.anchors(response.selector, response.url)  # type: ignore[attr-defined]
         if "next" in self.paginators:
             for url in links.next_page_links(all_links):
                 if links.host_allowed(url, self.source.allowed_hosts):
@@ -189,7 +189,7 @@ class PortalSpider(scrapy.Spider):
 
     def parse_page(self, response: Response) -> Iterator[Any]:
         kind = response.meta.get("kind", DETAIL)
-        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
         is_page = response.status == 304 or (
             content_type.startswith(HTML_TYPES) if content_type else not links.is_attachment_url(response.url)
         )

@@ -177,8 +177,8 @@ def _distribute(targets: list[Target]) -> list[Target]:
     while i < len(targets):
         target = targets[i]
         if target.distributive == "各":
-            parts = [p for p in target.indicator.split("、") if p]
-            out.extend(replace(target, indicator=p, subject=p, distributive=None) for p in parts)
+            names = [p for p in target.indicator.split("、") if p]
+            out.extend(replace(target, indicator=p, subject=p, distributive=None) for p in names)
             i += 1
             continue
         if target.distributive not in ("分别", "、"):

@@ -154,9 +154,9 @@ def decode(body: bytes, headers: Mapping[str, str] | None = None) -> Decoded:
         if utf8 is not None and codec != "utf-8" and _has_multibyte_utf8(body):
             warnings.append(f"{source} says {codec}, bytes are UTF-8")
             return Decoded(utf8, "utf-8", tuple(warnings))
-        text = utf8 if codec == "utf-8" else _strict(body, codec)
-        if text is not None:
-            return Decoded(text, codec, tuple(warnings))
+        agreed = utf8 if codec == "utf-8" else _strict(body, codec)
+        if agreed is not None:
+            return Decoded(agreed, codec, tuple(warnings))
         warnings.append(f"{source} says {codec}, bytes disagree")
     return _detect(body, utf8, [codec for _, codec in declared if codec], warnings)
 
@@ -178,12 +178,12 @@ def _detect(body: bytes, utf8: str | None, declared: list[str], warnings: list[s
     if lost <= MIN_REPAIRABLE_SHARE * max(len(text), 1) and _plausible(text):
         return _checked(text, codec, tuple(warnings))
     for match in from_bytes(body[:262144]):
-        codec = canonical_codec(match.encoding)
-        if codec is None:
+        guessed = canonical_codec(match.encoding)
+        if guessed is None:
             continue
-        text = body.decode(codec, errors="replace")
+        text = body.decode(guessed, errors="replace")
         if _plausible(text):
-            return _checked(text, codec, (*warnings, f"charset detected as {codec}"))
+            return _checked(text, guessed, (*warnings, f"charset detected as {guessed}"))
     raise Undecodable("no charset gives readable text")
 
 
