@@ -41,15 +41,17 @@ _target: dict[str, Any] = {}
 
 
 def worker_count(db_url: str) -> int:
-    """``GOVWATCH_RECORD_WORKERS`` (0: none), else one per core but the reactor's (1 to 4).
+    """``GOVWATCH_RECORD_WORKERS`` (0: none), else the cores, at least 2 and at most 4.
 
-    Measured on 2 shared cores: a second worker ran each page 1.3x slower (the three processes
-    take turns on two cores) and the crawl was no faster, on SQLite and on PostgreSQL alike.
+    Two at least, even on two cores next to the reactor: while one worker writes (or, on
+    PostgreSQL, waits for the server), the other normalises the next page. Measured on 2 shared
+    cores, 2,000 pages: SQLite 149-156 pages/s with two workers against 122-129 with one,
+    PostgreSQL 124-129 against 93.
     """
     raw = os.environ.get(WORKERS_ENV, "").strip()
     if raw:
         return max(0, int(raw))
-    return max(1, min(4, (os.cpu_count() or 1) - 1))
+    return max(2, min(4, os.cpu_count() or 1))
 
 
 def _configure(db_url: str, channels: Mapping[str, frozenset[str] | None], lock: Any = None) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import weakref
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -74,10 +75,41 @@ def begin_write(session: Session) -> None:
 
 
 def find_document(session: Session, source_id: int, url: str, *, lock: bool = False) -> Document | None:
-    stmt = select(Document).where(Document.source_id == source_id, Document.url == url)
-    if lock:
-        stmt = stmt.with_for_update()
-    return session.scalars(stmt).one_or_none()
+    return session.scalars(_find_statement(lock), {"source_id": source_id, "url": url}).one_or_none()
+
+
+# Statements built once with bound parameters: building and hashing a new statement object
+# for every recorded page cost about as much as running it.
+@cache
+def _find_statement(lock: bool) -> Select[tuple[Document]]:
+    stmt = select(Document).where(
+        Document.source_id == bindparam("source_id"), Document.url == bindparam("url")
+    )
+    return stmt.with_for_update() if lock else stmt
+
+
+@cache
+def _create_statement(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # A concurrent writer may insert the same URL first: then nothing comes back.
+    return (
+        insert(Document)
+        .values({column: bindparam(column) for column in _NEW_DOCUMENT_COLUMNS})
+        .on_conflict_do_nothing(index_elements=["source_id", "url"])
+        .returning(Document)
+    )
+
+
+_NEW_DOCUMENT_COLUMNS = (
+    "source_id",
+    "url",
+    "kind",
+    "status",
+    "first_seen_at",
+    "last_seen_at",
+    "etag",
+    "last_modified",
+)
 
 
 def ensure_document(
@@ -99,26 +131,17 @@ def ensure_document(
     if existing is not None:
         return existing, False
     now = utcnow()
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # A concurrent writer may insert the same URL first: then nothing comes back, and its row
-    # is read (and locked) below instead.
-    stmt = (
-        insert(Document)
-        .values(
-            source_id=source_id,
-            url=url,
-            kind=str(kind),
-            status="active",
-            first_seen_at=now,
-            last_seen_at=seen_at or now,
-            etag=etag,
-            last_modified=last_modified,
-        )
-        .on_conflict_do_nothing(index_elements=["source_id", "url"])
-        .returning(Document)
-    )
-    created = session.scalars(stmt).one_or_none()
+    values = {
+        "source_id": source_id,
+        "url": url,
+        "kind": str(kind),
+        "status": "active",
+        "first_seen_at": now,
+        "last_seen_at": seen_at or now,
+        "etag": etag,
+        "last_modified": last_modified,
+    }
+    created = session.scalars(_create_statement(session.get_bind().dialect.name), values).one_or_none()
     if created is not None:
         return created, True
     document = find_document(session, source_id, url, lock=True)
