@@ -37,6 +37,7 @@ from tracker.blobs import put_blob, sha256_hex
 from tracker.classify import classify
 from tracker.diff import ChangeEvent, diff_snapshots
 from tracker.models import (
+    Base,
     Change,
     Delivery,
     Document,
@@ -400,7 +401,7 @@ class _Recorder:
         )
 
 
-def _insert(session: Session, model: type[Any], values: dict[str, Any]) -> int:
+def _insert(session: Session, model: type[Base], values: dict[str, Any]) -> int:
     """Insert one row through Core and return its id.
 
     The rows a recording adds are never read back in the same transaction, so they skip the
@@ -410,5 +411,5 @@ def _insert(session: Session, model: type[Any], values: dict[str, Any]) -> int:
 
 
 @cache
-def _insert_returning_id(model: type[Any]) -> Any:
+def _insert_returning_id(model: Any) -> Any:
     return insert(model).returning(model.__table__.c.id)

@@ -81,7 +81,7 @@ def find_document(session: Session, source_id: int, url: str, *, lock: bool = Fa
 # Statements built once with bound parameters: building and hashing a new statement object
 # for every recorded page cost about as much as running it.
 @cache
-def _find_statement(lock: bool) -> Select[tuple[Document]]:
+def _find_statement(lock: bool) -> Select[Document]:
     stmt = select(Document).where(
         Document.source_id == bindparam("source_id"), Document.url == bindparam("url")
     )

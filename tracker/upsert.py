@@ -8,9 +8,11 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from tracker.models import Base
+
 
 def insert_ignore(
-    session: Session, model: type[Any], values: dict[str, Any], index_elements: list[str]
+    session: Session, model: type[Base], values: dict[str, Any], index_elements: list[str]
 ) -> bool:
     """``INSERT ... ON CONFLICT (index_elements) DO NOTHING``; True when a row was inserted."""
     conn = session.connection()
@@ -21,7 +23,7 @@ def insert_ignore(
 
 
 @cache
-def _statement(dialect: str, model: type[Any], index_elements: tuple[str, ...]) -> Any:
+def _statement(dialect: str, model: Any, index_elements: tuple[str, ...]) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
         insert(model)

@@ -182,6 +182,13 @@ def test_a_source_is_never_crawled_twice_at_once_and_sigterm_stops_a_crawl_grace
         with session_factory() as session, pytest.raises(runs.CrawlAlreadyRunning):
             runs.start_run(session, "bulk", "schedule")  # what the scheduler does first
 
+        # Stop it mid-crawl: once some pages are recorded, long before all 200 are.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and crawling.poll() is None:
+            with session_factory() as session:
+                if session.scalar(select(func.count(Version.id))):
+                    break
+            time.sleep(0.1)
         crawling.send_signal(signal.SIGTERM)
         out, _ = crawling.communicate(timeout=60)
     assert crawling.returncode == 130
