@@ -13,21 +13,18 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
 from tests.scheduler.rows import add_run_with_changes
 from tests.scheduler.servers import webhook_server
 from tracker.config import ChannelConfig
-from tracker.db import make_engine, upgrade
+from tracker.db import make_engine, scratch_postgres_database, upgrade
 from tracker.notify import deliver_pending
 
 
@@ -36,16 +33,8 @@ def database(admin_url: str | None, tmp: str) -> Iterator[str]:
     if not admin_url:
         yield f"sqlite:///{tmp}/bench.db"
         return
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"govwatch_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres_database(admin_url, "govwatch_bench") as url:
+        yield url
 
 
 def one_round(url: str, runs: int, per_run: int) -> tuple[float, int]:

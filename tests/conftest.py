@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,8 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from tracker.db import scratch_postgres_database
 
 FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
 POSTGRES_URL = os.environ.get("GOVWATCH_TEST_POSTGRES_URL", "").strip()
@@ -31,16 +32,8 @@ def db_url(tmp_path: Path) -> Iterator[str]:
     if not POSTGRES_URL:
         yield f"sqlite:///{tmp_path / 'govwatch-test.db'}"
         return
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"govwatch_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres_database(POSTGRES_URL, "govwatch_test") as url:
+        yield url
 
 
 @pytest.fixture
@@ -67,19 +60,11 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         engine.dispose()
         yield str(path)
         return
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"govwatch_template_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False))
-    upgrade(engine)
-    engine.dispose()
-    try:
-        yield name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres_database(POSTGRES_URL, "govwatch_template") as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield make_url(url).database or ""
 
 
 def _clone_template(db_url: str, template: str) -> None:

@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -13,6 +14,7 @@ from importlib.resources import files
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -139,6 +141,24 @@ def _factory(url: str) -> sessionmaker[Session]:
 def session_factory(url: str | None = None) -> sessionmaker[Session]:
     """A session factory bound to ``url`` (default: the configured database), schema upgraded once."""
     return _factory(url or database_url())
+
+
+@contextmanager
+def scratch_postgres_database(server_url: str, prefix: str = "govwatch_scratch") -> Iterator[str]:
+    """A new empty database on the PostgreSQL server of ``server_url``, dropped afterwards.
+
+    Yields its URL. For tests and benchmarks, which must never touch a real database.
+    """
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @contextmanager

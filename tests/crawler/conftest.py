@@ -5,16 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from portal import PortalServer, demo_config
 from tests.conftest import POSTGRES_URL
+from tracker.db import scratch_postgres_database
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -25,16 +23,8 @@ def module_db_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not POSTGRES_URL:
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'govwatch-test.db'}"
         return
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"govwatch_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres_database(POSTGRES_URL, "govwatch_test") as url:
+        yield url
 
 
 @pytest.fixture
