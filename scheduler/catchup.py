@@ -24,7 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from scheduler.triggers import Schedule
-from tracker.models import CrawlOutcome, CrawlRun, Source
+from tracker.models import CrawlOutcome, CrawlRun, Source, as_utc
 
 
 @dataclass(frozen=True)
@@ -33,10 +33,6 @@ class Due:
     last_started: datetime | None
     due_at: datetime | None  # None: never crawled
     overdue: bool
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 # Runs we cut short (a stop, a crash of the machine or the scheduler) did not check the
@@ -52,7 +48,7 @@ def last_started(session: Session) -> dict[str, datetime]:
         .where(CrawlRun.outcome.not_in(CUT_SHORT))
         .group_by(Source.name)
     )
-    return {name: started for name, started in ((n, _aware(s)) for n, s in rows) if started is not None}
+    return {name: started for name, started in ((n, as_utc(s)) for n, s in rows) if started is not None}
 
 
 def due_sources(

@@ -18,7 +18,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.models import SchedulerLock
+from tracker.models import SchedulerLock, as_utc
+from tracker.runs import process_alive
 
 log = logging.getLogger(__name__)
 
@@ -44,22 +45,12 @@ class LockLost(Exception):
     """Our lease was taken over (our heartbeat stalled for longer than the stale limit)."""
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _holder_is_dead_local_process(holder: str) -> bool:
     host, _, rest = holder.partition(":")
     pid_text = rest.partition(":")[0]
     if host != socket.gethostname() or not pid_text.isdigit():
         return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return not process_alive(int(pid_text))
 
 
 def new_holder_id() -> str:
@@ -92,7 +83,7 @@ class SchedulerLease:
             row = current_holder(session, self.name)
             if row is None:  # released between our INSERT and this read: try once more
                 return self.acquire()
-            old_holder, old_beat = row.holder, _aware(row.heartbeat_at)
+            old_holder, old_beat = row.holder, as_utc(row.heartbeat_at)
         stale = old_beat < now - self.stale_after or _holder_is_dead_local_process(old_holder)
         if not stale:
             raise LockHeld(old_holder, old_beat)
@@ -105,7 +96,7 @@ class SchedulerLease:
         if not taken:
             with self.factory() as session:
                 row = current_holder(session, self.name)
-                raise LockHeld(row.holder if row else "unknown", _aware(row.heartbeat_at) if row else now)
+                raise LockHeld(row.holder if row else "unknown", as_utc(row.heartbeat_at) if row else now)
         log.warning("took over the stale scheduler lease of %s (last heartbeat %s)", old_holder, old_beat)
         return None
 

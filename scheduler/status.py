@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from scheduler.catchup import last_started
 from scheduler.lock import LOCK_NAME, STALE_AFTER_SECONDS, current_holder
 from scheduler.triggers import ScheduleError, parse_schedule
-from tracker.notify.outbox import aware, failed_deliveries, outbox_counts
+from tracker.models import as_utc
+from tracker.notify.outbox import failed_deliveries, outbox_counts
 from tracker.runs import last_runs
 
 OUTCOME_COLOURS = {"ok": "green", "partial": "yellow", "running": "cyan"}
@@ -64,7 +65,7 @@ class Status:
 def collect_status(session: Session, config: Any | None, now: datetime | None = None) -> Status:
     now = now or datetime.now(UTC)
     lease = current_holder(session, LOCK_NAME)
-    beat = aware(lease.heartbeat_at) if lease else None
+    beat = as_utc(lease.heartbeat_at) if lease else None
     alive = beat is not None and beat >= now - timedelta(seconds=STALE_AFTER_SECONDS)
     runs = last_runs(session)
     # Next runs follow the same rule as the scheduler's catch-up (crawls cut short do not count).
@@ -79,8 +80,8 @@ def collect_status(session: Session, config: Any | None, now: datetime | None = 
         if run is not None:
             item.last_run_id = run.id
             item.last_trigger = run.trigger
-            item.last_started = aware(run.started_at)
-            item.last_finished = aware(run.finished_at)
+            item.last_started = as_utc(run.started_at)
+            item.last_finished = as_utc(run.finished_at)
             item.last_outcome = run.outcome
             item.last_counts = dict(run.counts or {})
             item.last_error = run.error

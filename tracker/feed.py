@@ -10,9 +10,9 @@ from feedgen.feed import FeedGenerator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.models import Change, Source
+from tracker.models import Change, Source, as_utc
 from tracker.notify.digest import KIND_LABELS, event_lines, printable
-from tracker.notify.outbox import aware, change_rows
+from tracker.notify.outbox import change_rows
 
 FEED_ID = "urn:govwatch:changes"
 DEFAULT_LIMIT = 100
@@ -38,12 +38,12 @@ def build_feed(
     feed.generator("govwatch")
     if self_url:
         feed.link(href=self_url, rel="self")
-    stamps = [stamp for r in rows if (stamp := aware(r.get("detected_at"))) is not None]
+    stamps: list[datetime] = [s for r in rows if (s := as_utc(r.get("detected_at"))) is not None]
     updated = max(stamps, default=None)
     feed.updated(updated or datetime.now(UTC))
     # feedgen prepends entries, so add oldest first to get newest first in the document.
     oldest = datetime.min.replace(tzinfo=UTC)
-    for row in sorted(rows, key=lambda r: (aware(r["detected_at"]) or oldest, r["id"])):
+    for row in sorted(rows, key=lambda r: (as_utc(r["detected_at"]) or oldest, r["id"])):
         entry = feed.add_entry()
         entry.id(f"{FEED_ID}:change:{row['id']}")
         lines = event_lines(str(row["kind"]), row.get("details"))
@@ -51,7 +51,7 @@ def build_feed(
         # The event itself in the title: a reader's list shows which target moved, not only where.
         entry.title(printable(f"【{title}】{lines[0]}"))
         entry.link(href=str(row["url"]), rel="alternate")
-        detected = aware(row.get("detected_at")) or datetime.now(UTC)
+        detected = as_utc(row.get("detected_at")) or datetime.now(UTC)
         entry.updated(detected)
         entry.published(detected)
         entry.category(term=str(row["kind"]), label=KIND_LABELS.get(row["kind"], row["kind"]))

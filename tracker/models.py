@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import (
     JSON,
@@ -38,6 +38,21 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@overload
+def as_utc(moment: datetime) -> datetime: ...
+@overload
+def as_utc(moment: datetime | None) -> datetime | None: ...
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A stored moment as an aware UTC datetime.
+
+    Everything is stored in UTC, but SQLite hands datetimes back naive and PostgreSQL in
+    the session's time zone.
+    """
+    if moment is None:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class Base(DeclarativeBase):

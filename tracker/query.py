@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
 
-from tracker.models import Change, Document, Source, Version
+from tracker.models import Change, Document, Source, Version, as_utc
 
 DOCUMENT_EVENTS = frozenset({"document_removed", "document_restored"})
 # The JSON Lines fields of `govwatch changes --json`, in order (DESIGN.md, Interfaces).
@@ -29,13 +29,6 @@ ROW_FIELDS = (
     "new_version",
     "details",
 )
-
-
-def aware(moment: datetime | None) -> datetime | None:
-    """A stored moment in UTC: SQLite hands back naive UTC, PostgreSQL the server's time zone."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _changes_stmt() -> Select[Any]:
@@ -99,7 +92,7 @@ def changes(  # noqa: PLR0917 - the positional order is the documented contract
         stmt = stmt.limit(limit)
     rows = [dict(zip(ROW_FIELDS, row, strict=True)) for row in session.execute(stmt)]
     for row in rows:
-        row["detected_at"] = aware(row["detected_at"])
+        row["detected_at"] = as_utc(row["detected_at"])
     rows.reverse()
     return rows
 
@@ -142,7 +135,7 @@ def history(session: Session, doc_ref: Document | str | int) -> list[dict[str, A
         entry: dict[str, Any] = {
             "seq": seq,
             "version_id": vid,
-            "at": aware(created_at),
+            "at": as_utc(created_at),
             "fingerprint": fingerprint,
             "normalizer": normalizer,
             "kinds": [],
@@ -211,11 +204,11 @@ def target_history(session: Session, doc: Document) -> list[dict[str, Any]]:
             entry["points"].append(
                 {
                     "seq": seq,
-                    "at": aware(created_at),
+                    "at": as_utc(created_at),
                     **{f: target.get(f) for f in ("value", "value_max", "unit", "qualifier", "text")},
                 }
             )
         for name, entry in series.items():
             if name not in seen:
-                entry["points"].append({"seq": seq, "at": aware(created_at), "absent": True})
+                entry["points"].append({"seq": seq, "at": as_utc(created_at), "absent": True})
     return list(series.values())

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker.config import DEFAULT_TIMEOUT_SECONDS
-from tracker.models import CrawlOutcome, CrawlRun, Source
+from tracker.models import CrawlOutcome, CrawlRun, Source, as_utc
 from tracker.store import begin_write, ensure_source
 
 # How long past its time limit a ``running`` row still counts as running: the graceful stop,
@@ -28,7 +28,7 @@ class CrawlAlreadyRunning(RuntimeError):
         self.source_name = source_name
         self.run_id = run.id
         self.pid = run.pid
-        started = _aware(run.started_at)
+        started = as_utc(run.started_at)
         who = f"process {run.pid}" if run.pid else "a starting process"
         super().__init__(
             f"source {source_name!r} is already being crawled by {who} "
@@ -37,11 +37,7 @@ class CrawlAlreadyRunning(RuntimeError):
         )
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -61,8 +57,8 @@ def _still_running(run: CrawlRun, now: datetime, stale_after: timedelta | None) 
     itself at that limit. A caller that does not know the limit (None) trusts a live
     process id and gives a run without one ``UNKNOWN_LIMIT``.
     """
-    age = now - _aware(run.started_at)
-    if run.pid is not None and not _process_alive(run.pid):
+    age = now - as_utc(run.started_at)
+    if run.pid is not None and not process_alive(run.pid):
         return f"its process {run.pid} ended without closing the run (killed or crashed)"
     limit = stale_after if stale_after is not None else (None if run.pid is not None else UNKNOWN_LIMIT)
     if limit is not None and age > limit + STALE_GRACE:

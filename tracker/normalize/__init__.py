@@ -15,17 +15,19 @@ Public contract (used by tracker.record, the crawler and the CLI):
   too garbled to repair (misdecoded GBK, replacement characters); not part of the fingerprint.
 """
 
-from tracker.normalize.pipeline import (
-    MAX_BODY_BYTES,
-    NORMALIZER_VERSION,
+from tracker.normalize.errors import (
     EmptyBody,
     ExtractionFailed,
     NoContent,
-    NormalizedPage,
     NormalizeError,
     NotHtml,
     TooLarge,
     Undecodable,
+)
+from tracker.normalize.pipeline import (
+    MAX_BODY_BYTES,
+    NORMALIZER_VERSION,
+    NormalizedPage,
     fingerprint,
     normalize,
 )

@@ -21,29 +21,12 @@ from tracker.normalize.errors import (
     EmptyBody,
     ExtractionFailed,
     NoContent,
-    NormalizeError,
     NotHtml,
     TooLarge,
-    Undecodable,
 )
 from tracker.normalize.repair import damaged_heading, damaged_indexes, fix_cp1252_mojibake, repair_lines
 from tracker.normalize.targets import extract_targets
 from tracker.normalize.text import clean, clean_lines
-
-__all__ = [
-    "MAX_BODY_BYTES",
-    "NORMALIZER_VERSION",
-    "EmptyBody",
-    "ExtractionFailed",
-    "NoContent",
-    "NormalizeError",
-    "NormalizedPage",
-    "NotHtml",
-    "TooLarge",
-    "Undecodable",
-    "fingerprint",
-    "normalize",
-]
 
 log = logging.getLogger(__name__)
 

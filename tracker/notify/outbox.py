@@ -19,7 +19,17 @@ from typing import Any, TextIO
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from tracker.models import Change, CrawlOutcome, CrawlRun, Delivery, DeliveryStatus, Document, Source, Version
+from tracker.models import (
+    Change,
+    CrawlOutcome,
+    CrawlRun,
+    Delivery,
+    DeliveryStatus,
+    Document,
+    Source,
+    Version,
+    as_utc,
+)
 from tracker.notify.channels import Channel, ChannelSpec, SendError, make_channel
 from tracker.notify.digest import build_digest
 
@@ -58,13 +68,6 @@ class DeliveryReport:
         return not self.errors
 
 
-def aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 def change_rows(session: Session, change_ids: Iterable[int]) -> list[dict[str, Any]]:
     """Change events by id, in the ``govwatch changes --json`` shape."""
     ids = sorted(set(change_ids))
@@ -83,7 +86,7 @@ def change_rows(session: Session, change_ids: Iterable[int]) -> list[dict[str, A
     return [
         {
             "id": change.id,
-            "detected_at": aware(change.detected_at),
+            "detected_at": as_utc(change.detected_at),
             "source": source,
             "url": url,
             "document_id": change.document_id,
@@ -319,7 +322,7 @@ def failed_deliveries(session: Session, limit: int = 100) -> list[dict[str, Any]
             "title": title,
             "attempts": d.attempts,
             "last_error": d.last_error,
-            "created_at": aware(d.created_at),
+            "created_at": as_utc(d.created_at),
         }
         for d, kind, url, title in session.execute(stmt)
     ]
