@@ -10,7 +10,8 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
-from importlib.resources import files
+from importlib.util import find_spec
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
@@ -52,11 +53,25 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+MIGRATIONS_PACKAGE = "govwatch_migrations"
+
+
+@cache
+def migrations_dir() -> Path:
+    """The Alembic script folder: the installed ``govwatch_migrations`` package (the checkout's
+    top-level ``alembic/`` folder, mapped into the wheel under that name), or that folder itself
+    when the code runs from a checkout that was never installed."""
+    spec = find_spec(MIGRATIONS_PACKAGE)
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    return Path(__file__).resolve().parents[1] / "alembic"
+
+
 def alembic_config(url: str) -> Any:
     from alembic.config import Config
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(files("tracker") / "migrations"))
+    cfg.set_main_option("script_location", str(migrations_dir()))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 
