@@ -35,29 +35,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from tracker import events
 from tracker.settings import config_path
 
 PLATFORMS = ("generic", "hanweb", "trs")
 CHANNEL_TYPES = ("console", "jsonl", "webhook", "email", "apprise")
-CHANGE_KINDS = frozenset(
-    {
-        "target_changed",
-        "target_added",
-        "target_removed",
-        "metadata_changed",
-        "content_changed",
-        "document_added",
-        "document_removed",
-        "document_restored",
-    }
-)
-# Shorthands users reach for in filters ("only target and metadata changes").
-KIND_GROUPS: dict[str, frozenset[str]] = {
-    "targets": frozenset({"target_changed", "target_added", "target_removed"}),
-    "metadata": frozenset({"metadata_changed"}),
-    "content": frozenset({"content_changed"}),
-    "documents": frozenset({"document_added", "document_removed", "document_restored"}),
-}
 
 DEFAULT_CONTACT = "https://github.com/govwatch/govwatch"
 DEFAULT_TIMEOUT_SECONDS = 3600
@@ -462,16 +444,10 @@ def _parse_kinds(f: _Fields, key: str) -> frozenset[str] | None:
     values = f.str_list(key)
     if values is None:
         return None
-    kinds: set[str] = set()
-    for value in values:
-        if value in KIND_GROUPS:
-            kinds |= KIND_GROUPS[value]
-        elif value in CHANGE_KINDS:
-            kinds.add(value)
-        else:
-            allowed = sorted(CHANGE_KINDS | set(KIND_GROUPS))
-            raise f.fail(key, f"holds unknown change kind {value!r} (allowed: {allowed})")
-    return frozenset(kinds)
+    try:
+        return frozenset(str(kind) for kind in events.expand(values))
+    except ValueError as exc:
+        raise f.fail(key, f"holds {exc}") from None
 
 
 def _expand_env(value: str, f: _Fields, env: Mapping[str, str]) -> str:

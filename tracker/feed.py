@@ -10,8 +10,9 @@ from feedgen.feed import FeedGenerator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracker import events
 from tracker.models import Change, Source, as_utc
-from tracker.notify.digest import KIND_LABELS, event_lines, printable
+from tracker.notify.digest import event_lines, printable
 from tracker.notify.outbox import change_rows
 
 FEED_ID = "urn:govwatch:changes"
@@ -54,7 +55,7 @@ def build_feed(
         detected = as_utc(row.get("detected_at")) or datetime.now(UTC)
         entry.updated(detected)
         entry.published(detected)
-        entry.category(term=str(row["kind"]), label=KIND_LABELS.get(row["kind"], row["kind"]))
+        entry.category(term=str(row["kind"]), label=events.label(str(row["kind"])))
         summary = "\n".join([f"{row.get('source')} · {title}", *lines, _versions(row)])
         entry.content(printable(summary), type="text")  # XML cannot hold control characters
     return feed.atom_str(pretty=True)

@@ -13,9 +13,10 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
 
+from tracker.events import ChangeKind
 from tracker.models import Change, Document, Source, Version, as_utc
 
-DOCUMENT_EVENTS = frozenset({"document_removed", "document_restored"})
+DOCUMENT_EVENTS = frozenset({ChangeKind.DOCUMENT_REMOVED, ChangeKind.DOCUMENT_RESTORED})
 # The JSON Lines fields of `govwatch changes --json`, in order (DESIGN.md, Interfaces).
 ROW_FIELDS = (
     "id",
@@ -175,7 +176,7 @@ def target_history(session: Session, doc: Document) -> list[dict[str, Any]]:
     renamed by wording drift (a ``target_changed`` event with ``old_key``) stays one series.
     """
     renames: dict[int, dict[str, str]] = {}
-    for row in changes(session, document_id=doc.id, kinds=["target_changed"]):
+    for row in changes(session, document_id=doc.id, kinds=[ChangeKind.TARGET_CHANGED]):
         old_key = (row["details"] or {}).get("old_key")
         if old_key and row["new_version"] is not None:
             renames.setdefault(row["new_version"], {})[row["details"]["key"]] = old_key

@@ -5,16 +5,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tracker.events import ChangeKind
+
 EXCERPT_CHARS = 60
 
 
-def quantity(side: Mapping[str, Any] | None) -> str:
-    """``5.5%左右``, ``4-5家``, or the target's text when it has no number; ``—`` when absent."""
+def quantity(side: Mapping[str, Any] | None, *, empty: str = "—", limit: int | None = None) -> str:
+    """``5.5%左右``, ``4-5家``, or the target's text when it has no number; ``empty`` when absent.
+
+    The one way a target's value is written for people: tables, digests, feeds and the demo.
+    ``limit`` shortens a qualitative target's text (whitespace folded) to that many characters.
+    """
     if not side:
-        return "—"
+        return empty
     value = side.get("value")
     if value is None:
-        return str(side.get("text") or "—")
+        text = side.get("text")
+        if not text:
+            return empty
+        if limit is None:
+            return str(text)
+        folded = " ".join(str(text).split())
+        return folded if len(folded) <= limit else folded[: limit - 1] + "…"
     number = _number(value)
     if side.get("value_max") is not None:
         number = f"{number}-{_number(side['value_max'])}"
@@ -42,18 +54,18 @@ def describe(kind: str, details: Mapping[str, Any] | None) -> str:
 
 
 def _describe(kind: str, d: Mapping[str, Any]) -> str:
-    if kind == "target_changed":
+    if kind == ChangeKind.TARGET_CHANGED:
         name = d.get("indicator") or d.get("key") or "?"
         if d.get("old_indicator") and d.get("old_indicator") != d.get("indicator"):
             name = f"{d['old_indicator']} → {name}"
         return f"{name}: {quantity(d.get('old'))} → {quantity(d.get('new'))}"
-    if kind == "target_added":
+    if kind == ChangeKind.TARGET_ADDED:
         return f"+ {d.get('indicator') or d.get('key')}: {quantity(d.get('new'))}"
-    if kind == "target_removed":
+    if kind == ChangeKind.TARGET_REMOVED:
         return f"- {d.get('indicator') or d.get('key')}: {quantity(d.get('old'))}"
-    if kind == "metadata_changed":
+    if kind == ChangeKind.METADATA_CHANGED:
         return f"{d.get('field')}: {_short(d.get('old')) or '—'} → {_short(d.get('new')) or '—'}"
-    if kind == "content_changed":
+    if kind == ChangeKind.CONTENT_CHANGED:
         if d.get("attachment"):
             old, new = str(d.get("old_sha256"))[:12], str(d.get("new_sha256"))[:12]
             return f"attachment changed: sha256 {old} → {new}"
@@ -63,10 +75,10 @@ def _describe(kind: str, d: Mapping[str, Any]) -> str:
             first = excerpts[0]
             counts += f": {_short(first.get('new') or first.get('old'))}"
         return counts
-    if kind == "document_added":
+    if kind == ChangeKind.DOCUMENT_ADDED:
         return ("attachment " if d.get("attachment") else "") + _short(d.get("title") or "new document")
-    if kind == "document_removed":
+    if kind == ChangeKind.DOCUMENT_REMOVED:
         return f"gone (HTTP {d.get('status_code')})"
-    if kind == "document_restored":
+    if kind == ChangeKind.DOCUMENT_RESTORED:
         return f"back (HTTP {d.get('status_code')})"
     return _short(d)

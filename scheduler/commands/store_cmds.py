@@ -16,19 +16,10 @@ from rich.text import Text
 from sqlalchemy.orm import Session
 
 from scheduler.cli import EXIT_NOT_FOUND, EXIT_USAGE
+from tracker import events
 from tracker.models import Document, Version
 
 # Page text is untrusted: it only ever reaches the terminal as rich Text (never parsed as markup).
-KIND_STYLES = {
-    "target_changed": "bold yellow",
-    "target_added": "green",
-    "target_removed": "red",
-    "metadata_changed": "cyan",
-    "content_changed": "blue",
-    "document_added": "bold green",
-    "document_removed": "bold red",
-    "document_restored": "bold green",
-}
 RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -93,7 +84,7 @@ def _version(session: Session, doc: Document, seq: int | None) -> Version:
 
 
 def _kind_text(kind: str) -> Text:
-    return Text(kind, style=KIND_STYLES.get(kind, ""))
+    return Text(kind, style=events.style(kind))
 
 
 # -- changes ---------------------------------------------------------------------------------
@@ -102,7 +93,13 @@ def _kind_text(kind: str) -> Text:
 @click.command()
 @click.option("--since", help="Only events detected since: 7d, 12h, 30m, or an ISO date/time.")
 @click.option("--source", help="Only this source (its name in govwatch.toml).")
-@click.option("--kind", "kinds", multiple=True, help="Only this kind (repeatable): target_changed, ...")
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    metavar="KIND",
+    help=f"Only this kind or group (repeatable): {', '.join(events.FILTER_NAMES)}.",
+)
 @click.option("--url", help="Only this document URL.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most the N most recent events.")
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines: one event per line.")
@@ -118,8 +115,12 @@ def changes(  # noqa: PLR0917 - click passes options positionally
     from tracker.query import changes as query_changes
 
     moment = parse_since(since)
+    try:
+        wanted = sorted(events.expand(kinds)) if kinds else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--kind") from None
     with _factory()() as session:
-        rows = query_changes(session, since=moment, source=source, kinds=kinds or None, url=url, limit=limit)
+        rows = query_changes(session, since=moment, source=source, kinds=wanted, url=url, limit=limit)
     if as_json:
         for row in rows:
             click.echo(_dumps(row))
@@ -177,7 +178,7 @@ def history(document: str, as_json: bool) -> None:
         for i, change in enumerate(entry["changes"]):
             if i:
                 lines.append("\n")
-            lines.append(change["kind"], style=KIND_STYLES.get(change["kind"], ""))
+            lines.append(change["kind"], style=events.style(change["kind"]))
             lines.append("  " + describe(change["kind"], change["details"]))
         table.add_row(str(entry["seq"]) if entry["seq"] is not None else "", _when(entry["at"]), lines)
     console.print(table)
@@ -295,20 +296,20 @@ def diff(document: str, a: int | None, b: int | None, as_json: bool) -> None:
 
 
 def _print_diff(
-    header: dict[str, Any], old_seq: int, new_seq: int, events: Iterable[Any], edits: list[Any]
+    header: dict[str, Any], old_seq: int, new_seq: int, changes: Iterable[Any], edits: list[Any]
 ) -> None:
     from tracker.summary import describe
 
     console = _console()
     console.print(Text(f"{header['title'] or ''}  {header['url']}", style="bold"))
     console.print(Text(f"version {old_seq} → version {new_seq}"))
-    events = list(events)
-    if not events and not edits:
+    found = list(changes)
+    if not found and not edits:
         console.print("No differences.")
         return
-    for event in events:
+    for event in found:
         line = Text("  ")
-        line.append(event.kind, style=KIND_STYLES.get(event.kind, ""))
+        line.append(event.kind, style=events.style(event.kind))
         line.append("  " + describe(event.kind, event.details))
         console.print(line)
     if edits:

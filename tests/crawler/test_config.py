@@ -7,14 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tracker.config import (
-    CHANGE_KINDS,
-    KIND_GROUPS,
-    ConfigError,
-    channel_routes,
-    load_config,
-    parse_config,
-)
+from tracker.config import ConfigError, channel_routes, load_config, parse_config
+from tracker.events import GROUPS, ChangeKind
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -171,8 +165,8 @@ def test_the_shipped_example_is_valid_and_names_the_seed_cities() -> None:
 def test_every_change_kind_the_tracker_emits_can_be_filtered() -> None:
     events_doc = (REPO / "docs/change-events.md").read_text(encoding="utf-8").split("## Change events")[1]
     documented = set(re.findall(r"^\| `([a-z_]+)` \|", events_doc, re.M))
-    assert documented == CHANGE_KINDS
-    assert set().union(*KIND_GROUPS.values()) == CHANGE_KINDS  # every kind sits in one group
+    assert documented == set(ChangeKind)
+    assert set().union(*GROUPS.values()) == set(ChangeKind)  # every kind sits in one group
     config = parse_config(
         '[[source]]\nname = "a"\nstart_urls = ["https://x.gov.cn/"]\nnotify_kinds = ["documents"]\n'
         '[[channel]]\nname = "c"\ntype = "console"\nkinds = ["document_restored"]'

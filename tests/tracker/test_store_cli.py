@@ -91,6 +91,14 @@ def test_changes_filters(recorded: sessionmaker[Session]) -> None:
     assert code == 2 and "7d" in out
 
 
+def test_changes_kind_takes_groups_and_names_the_valid_kinds(recorded: sessionmaker[Session]) -> None:
+    _code, out = run("changes", "--json", "--kind", "documents")
+    assert [json.loads(line)["kind"] for line in out.splitlines()] == ["document_added", "document_removed"]
+    code, out = run("changes", "--kind", "nonsense")
+    assert code == 2
+    assert "nonsense" in out and "target_changed" in out and "documents" in out
+
+
 def test_changes_table_shows_page_text_literally(recorded: sessionmaker[Session]) -> None:
     code, out = run("changes")
     assert code == 0

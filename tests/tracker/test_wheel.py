@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -17,9 +18,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.slow
 def test_installed_wheel_upgrades_an_empty_database_outside_the_checkout(tmp_path: Path) -> None:
+    # Built from a copy: an in-tree build would leave a build/ folder whose stale files a later
+    # wheel could pick up.
+    source = tmp_path / "source"
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "tests", "bench", "docs", ".*cache"
+        ),
+    )
     dist = tmp_path / "dist"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", dist, ROOT],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", dist, source],
         check=True,
         cwd=tmp_path,
     )

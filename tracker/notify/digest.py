@@ -7,16 +7,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-KIND_LABELS: dict[str, str] = {
-    "target_changed": "目标调整",
-    "target_added": "新增目标",
-    "target_removed": "删除目标",
-    "metadata_changed": "信息变更",
-    "content_changed": "正文修改",
-    "document_added": "新增文件",
-    "document_removed": "文件撤下",
-    "document_restored": "文件恢复",
-}
+from tracker import events
+from tracker.events import ChangeKind
+from tracker.summary import quantity
 
 FIELD_LABELS: dict[str, str] = {
     "title": "标题",
@@ -78,24 +71,9 @@ def printable(text: str) -> str:
     return _UNSAFE.sub("", text)
 
 
-def _number(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def format_value(value: Mapping[str, Any] | None) -> str:
     """``{value: 5.5, unit: "%", qualifier: "左右"}`` → ``5.5%左右``; qualitative targets show their text."""
-    if not value:
-        return EMPTY
-    number = value.get("value")
-    if number is None:
-        text = value.get("text")
-        return excerpt(str(text)) if text else EMPTY
-    shown = _number(number)
-    if value.get("value_max") is not None:
-        shown = f"{shown}-{_number(value['value_max'])}"
-    return f"{shown}{value.get('unit') or ''}{value.get('qualifier') or ''}"
+    return quantity(value, empty=EMPTY, limit=EXCERPT_CHARS)
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
@@ -144,21 +122,21 @@ def event_lines(kind: str, details: Mapping[str, Any] | None) -> list[str]:
 
 
 def _describe(kind: str, details: Mapping[str, Any]) -> list[str]:
-    label = KIND_LABELS.get(kind, kind)
-    if kind.startswith("target_"):
+    label = events.label(kind)
+    if kind in events.TARGET_KINDS:
         indicator = details.get("indicator") or details.get("key") or "目标"
         old = format_value(details.get("old"))
         new = format_value(details.get("new"))
         return [f"{label} {indicator}：{old} → {new}"]
-    if kind == "metadata_changed":
+    if kind == ChangeKind.METADATA_CHANGED:
         name = details.get("field", "")
         field_label = FIELD_LABELS.get(str(name), str(name))
         return [f"{label} {field_label}：{_plain(details.get('old'))} → {_plain(details.get('new'))}"]
-    if kind == "content_changed":
+    if kind == ChangeKind.CONTENT_CHANGED:
         return _content_lines(details)
-    if kind in {"document_removed", "document_restored"} and details.get("status_code"):
+    if kind in {ChangeKind.DOCUMENT_REMOVED, ChangeKind.DOCUMENT_RESTORED} and details.get("status_code"):
         return [f"{label}（HTTP {details['status_code']}）"]
-    if kind == "document_added" and details.get("attachment"):
+    if kind == ChangeKind.DOCUMENT_ADDED and details.get("attachment"):
         return ["新增附件"]
     return [label]
 
@@ -179,15 +157,15 @@ def build_digest(rows: Sequence[Mapping[str, Any]], crawl_run_id: int | None = N
     subject = f"govwatch：{source} 有 {len(groups)} 份文件发生变化"
     # A full-width bracket needs no space before 的; a bare Latin source name does.
     lines = [f"govwatch 监测到 {source}{run or ' '}的 {len(rows)} 项变化，涉及 {len(groups)} 份文件。"]
-    for index, events in enumerate(groups.values()):
+    for index, document_events in enumerate(groups.values()):
         if index == MAX_DOCUMENTS:
             lines += ["", f"……另有 {len(groups) - MAX_DOCUMENTS} 份文件有变化，请用 govwatch changes 查看。"]
             break
-        first = events[0]
+        first = document_events[0]
         lines += ["", f"【{first.get('title') or '（无标题）'}】", str(first.get("url") or "")]
-        for n, event in enumerate(events):
+        for n, event in enumerate(document_events):
             if n == MAX_EVENTS_PER_DOCUMENT:
-                lines.append(f"  ……另有 {len(events) - n} 项变化")
+                lines.append(f"  ……另有 {len(document_events) - n} 项变化")
                 break
             described = event_lines(str(event.get("kind")), event.get("details"))
             lines.append(f"  • {described[0]}")
