@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz, process
 
+from tests.conftest import examples
 from tests.tracker.normalize.pages import page
 from tracker.normalize import (
     EmptyBody,
@@ -72,7 +73,7 @@ def test_a_50_mb_page_is_refused_as_too_large() -> None:
     assert info.value.reason == "too_large"
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cut=st.integers(min_value=1, max_value=len(page(BASE)) - 1))
 def test_truncated_html_gives_a_prefix_of_the_document_or_an_error(cut: int) -> None:
     try:
@@ -89,7 +90,7 @@ ENCODINGS = ["utf-8", "gb18030", "gbk", "big5", "utf-16", "shift_jis", "euc-kr",
 INVALID = [b"\xff", b"\x80", b"\xfe\xfe", b"\xc3\x28", b"\xe2\x82", b"\x81\x30", b"\xa1", b"\xed\xa0\x80"]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     encoding=st.sampled_from(ENCODINGS),
     spots=st.lists(st.floats(min_value=0.0, max_value=1.0), min_size=1, max_size=6),
