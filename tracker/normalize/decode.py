@@ -11,7 +11,6 @@ from charset_normalizer import from_bytes
 
 from tracker.normalize.chinese import to_simplified
 from tracker.normalize.errors import NotHtml, Undecodable
-from tracker.normalize.text import drop_hidden
 
 # Chinese sites label GB18030 content with its subsets; the superset decodes all of them.
 _WIDEN = {"gb2312": "gb18030", "gbk": "gb18030", "cp936": "gb18030", "big5": "big5hkscs"}
@@ -73,7 +72,7 @@ _ZERO = re.compile(b"\x00")
 # A corrupt run inside a tag's name turns the tag into text or into an unknown element (a
 # browser shows the same), and `</scr?ipt>` never ends the script: the rest of the page goes.
 # What sits between `<` and the end of a name is never markup when, without it, the name is a
-# known element's: anything but a letter, space, `/`, `<`, `>`, quote or `=` there is dropped.
+# known element's: anything but a letter, space or `/!?:<>"'=-` there is dropped.
 _ELEMENTS = (
     "a|abbr|article|aside|b|big|blockquote|body|br|button|caption|center|col|colgroup|dd|div|dl|dt"
     "|em|font|footer|form|h[1-6]|head|header|hr|html|i|iframe|img|input|label|li|link|main|meta|nav"
@@ -81,8 +80,8 @@ _ELEMENTS = (
     "|tfoot|th|thead|title|tr|u|ul"
 )
 _ELEMENT = re.compile(rf"(?:{_ELEMENTS})", re.IGNORECASE)
-_JUNK = "[^A-Za-z\\s/<>\"'=]"
-_BROKEN_NAME = re.compile(rf"<(/?)((?:[A-Za-z][A-Za-z0-9]*)?)({_JUNK}{{1,4}})(/?)([A-Za-z0-9]*)(?=[\s/>])")
+_JUNK = "[^A-Za-z\\s/!?:<>\"'=-]"
+_BROKEN_NAME = re.compile(rf"<(/?)((?:[A-Za-z][A-Za-z0-9]*+)?)({_JUNK}{{1,4}})(/?)([A-Za-z0-9]*)(?=[\s/>])")
 _NOT_ALNUM = re.compile("[^A-Za-z0-9]")
 
 
@@ -184,13 +183,9 @@ def _has_multibyte_utf8(body: bytes) -> bool:
 
 
 def decode(body: bytes, headers: Mapping[str, str] | None = None) -> Decoded:
-    """Decode a page: a declared charset is used only when the bytes agree with it.
-
-    The text comes without invisible format and control characters (text.drop_hidden), so no
-    repair downstream can mistake them for evidence.
-    """
+    """Decode a page: a declared charset is used only when the bytes agree with it."""
     decoded = _decode(body, headers)
-    return replace(decoded, text=_mend_tags(drop_hidden(decoded.text), decoded.charset))
+    return replace(decoded, text=_mend_tags(decoded.text, decoded.charset))
 
 
 def _mend_tags(text: str, codec: str) -> str:

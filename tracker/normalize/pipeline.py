@@ -26,7 +26,7 @@ from tracker.normalize.errors import (
 )
 from tracker.normalize.repair import damaged_heading, damaged_indexes, fix_cp1252_mojibake, repair_lines
 from tracker.normalize.targets import extract_targets
-from tracker.normalize.text import clean, clean_lines, drop_hidden
+from tracker.normalize.text import clean, clean_visible_lines, drop_invisible_lines
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +65,9 @@ def prepare(texts: list[str], traditional: bool = False) -> list[str]:
         return []
     # Invisible characters go first: inside a misaligned GBK run or between a character and its
     # pinyin annotation they would hide the evidence a repair needs.
-    joined = repair_lines([drop_hidden(" ".join(t.split("\n"))).strip() for t in texts])
-    return to_simplified_all(clean_lines(joined), traditional)
+    lines = drop_invisible_lines([" ".join(t.split("\n")) for t in texts])
+    joined = repair_lines([line.strip() for line in lines])
+    return to_simplified_all(clean_visible_lines(joined), traditional)
 
 
 def _parse(text: str) -> HtmlElement:
@@ -138,7 +139,7 @@ def normalize(
         if container is None:
             raise NoContent("no body text")
         warnings.append("body found by text density")
-    raw = [drop_hidden(line) for line in chrome.raw_lines(container)]
+    raw = chrome.raw_lines(container)
     # One script decision per page, from its body, so title, metadata and body convert alike.
     traditional = is_traditional("".join(raw)[:_SCRIPT_SAMPLE])
     hints = _damaged_headings(raw)

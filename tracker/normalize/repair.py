@@ -6,6 +6,8 @@ import re
 
 import ftfy
 
+from tracker.normalize.text import drop_hidden, drop_invisible_lines
+
 _TONES = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
 # `發(fā)` : a parenthesised, tone-marked pinyin syllable right after a Han character.
 # Requiring a tone mark keeps `(GDP)`, `(试点)`, `(一)` and English glosses untouched.
@@ -123,9 +125,9 @@ def damaged_heading(line: str) -> tuple[str | None, str] | None:
     byte, which also completes the character whose lead byte came before it) to the end. The
     misaligned run before that may have lost pairs anywhere, so it is not re-decoded.
     """
+    line = _without_layout(drop_invisible_lines([line])[0])
     if not line.startswith("?") or realign_gbk(line)[1]:
         return None
-    line = _without_layout(line)
     step = _REALIGNED.search(line, 1)
     if step is None:
         return None
@@ -152,7 +154,8 @@ def damaged_heading(line: str) -> tuple[str | None, str] | None:
 def fix_cp1252_mojibake(text: str) -> str:
     if _CP1252_MOJIBAKE.search(text) is None:
         return text
-    return str(ftfy.fix_encoding(text))
+    # A zero-width character inside a mojibake sequence would keep ftfy from reading its bytes.
+    return str(ftfy.fix_encoding(drop_hidden(text)))
 
 
 def is_damaged(text: str) -> bool:
