@@ -2,6 +2,17 @@
 
 Set ``GOVWATCH_TEST_POSTGRES_URL`` (e.g. postgresql+psycopg://postgres@127.0.0.1/postgres)
 to run every database test against a throw-away PostgreSQL database instead of SQLite.
+
+Hypothesis profiles:
+- ``ci`` (loaded when ``CI`` is set): derandomized, so a CI run is reproducible and a property
+  that only some seeds break fails every time or never; failing examples print a reproduction
+  blob; the example counts the tests state.
+- ``dev`` (the default): random, with the same counts; failures are kept in ``.hypothesis/`` and
+  replayed first on the next run.
+- ``thorough`` (``--hypothesis-profile=thorough``, run by ``bench/properties.sh``): random, ten
+  times the examples. Run it before changing the normaliser or the diff, and fix what it finds.
+
+A test that sets its own count writes ``max_examples=examples(n)``, so the profiles scale it too.
 """
 
 from __future__ import annotations
@@ -12,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,8 +34,38 @@ FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
 POSTGRES_URL = os.environ.get("GOVWATCH_TEST_POSTGRES_URL", "").strip()
 
 
+BASE_EXAMPLES = 100  # Hypothesis' own default, kept by ci and dev
+THOROUGH_FACTOR = 10
+
+# Timing is not what these properties state (bench/ measures speed); on a shared machine a
+# deadline only adds failures that depend on the load.
+settings.register_profile("dev", deadline=None, max_examples=BASE_EXAMPLES)
+settings.register_profile(
+    "ci", deadline=None, max_examples=BASE_EXAMPLES, derandomize=True, database=None, print_blob=True
+)
+settings.register_profile(
+    "thorough", deadline=None, max_examples=BASE_EXAMPLES * THOROUGH_FACTOR, print_blob=True
+)
+
+
+def examples(count: int) -> int:
+    """A test's example count under the loaded profile: `count` for ci and dev, 10x for thorough."""
+    return count * settings.default.max_examples // BASE_EXAMPLES
+
+
+# The hypothesis plugin loads a --hypothesis-profile given on the command line after this.
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     return f"govwatch database backend: {'postgresql' if POSTGRES_URL else 'sqlite'}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every Hypothesis test `property`, so `-m property` selects them wherever they are."""
+    for item in items:
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.property)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from charset_normalizer import from_bytes
 
@@ -56,6 +56,33 @@ MIN_REPAIRABLE_SHARE = 0.005
 MIN_COMMON_HAN = 0.75
 MIN_HAN_SAMPLE = 20
 _HAN = re.compile(r"[\u4e00-\u9fff]+")
+# Multi-byte codecs a detector names for CJK pages besides UTF-8 and GB18030 (tried separately).
+_OTHER_CJK = ("big5hkscs", "cp932", "cp949", "euc_jp")
+_DETECT_SAMPLE = 262144
+# How far back from an undecodable byte to look for the `<` of the tag it may sit in.
+_TAG_LOOKBACK = 4096
+# The codecs whose `<` and `>` bytes can be halves of other characters; in every other codec
+# a page can use they are always those characters.
+_WIDE = ("utf-16", "utf_16", "utf-32", "utf_32")
+_LOCAL = "govwatch-local"
+# ASCII characters in a row whose zero bytes, on the other half of the pairs, show that a UTF-16
+# text has gone out of step.
+_STEP_EVIDENCE = 4
+_ZERO = re.compile(b"\x00")
+# A corrupt run inside a tag's name turns the tag into text or into an unknown element (a
+# browser shows the same), and `</scr?ipt>` never ends the script: the rest of the page goes.
+# What sits between `<` and the end of a name is never markup when, without it, the name is a
+# known element's: anything but a letter, space or `/!?:<>"'=-` there is dropped.
+_ELEMENTS = (
+    "a|abbr|article|aside|b|big|blockquote|body|br|button|caption|center|col|colgroup|dd|div|dl|dt"
+    "|em|font|footer|form|h[1-6]|head|header|hr|html|i|iframe|img|input|label|li|link|main|meta|nav"
+    "|ol|option|p|pre|script|section|select|small|span|strong|style|sub|sup|table|tbody|td|textarea"
+    "|tfoot|th|thead|title|tr|u|ul"
+)
+_ELEMENT = re.compile(rf"(?:{_ELEMENTS})", re.IGNORECASE)
+_JUNK = "[^A-Za-z\\s/!?:<>\"'=-]"
+_BROKEN_NAME = re.compile(rf"<(/?)((?:[A-Za-z][A-Za-z0-9]*+)?)({_JUNK}{{1,4}})(/?)([A-Za-z0-9]*)(?=[\s/>])")
+_NOT_ALNUM = re.compile("[^A-Za-z0-9]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +146,31 @@ def check_html(body: bytes, headers: Mapping[str, str] | None) -> None:
         raise NotHtml("binary bytes (NUL) in the page head")
 
 
+def _in_tag(body: bytes, at: int) -> bool:
+    """Whether byte `at` sits inside a tag: after a `<` that opens one and before its `>`."""
+    low = max(0, at - _TAG_LOOKBACK)
+    opened = body.rfind(b"<", low, at)
+    if opened < 0 or opened < body.rfind(b">", low, at):
+        return False
+    after = body[opened + 1 : opened + 2]
+    return opened + 1 == at or after.isalpha() or after in (b"/", b"!", b"?")
+
+
+def _local_replacement(exc: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: an undecodable run in text becomes U+FFFD (the paragraph is marked
+    damaged); inside a tag it is dropped, since U+FFFD there would break the tag and with it the
+    structure of the rest of the page. Either way the codec of the page is kept."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    body = exc.object if isinstance(exc.object, bytes) else bytes(exc.object)
+    if not exc.encoding.lower().startswith(_WIDE) and _in_tag(body, exc.start):
+        return "", exc.end
+    return "\ufffd", exc.end
+
+
+codecs.register_error(_LOCAL, _local_replacement)
+
+
 def _strict(body: bytes, codec: str) -> str | None:
     try:
         return body.decode(codec)
@@ -132,10 +184,37 @@ def _has_multibyte_utf8(body: bytes) -> bool:
 
 def decode(body: bytes, headers: Mapping[str, str] | None = None) -> Decoded:
     """Decode a page: a declared charset is used only when the bytes agree with it."""
+    decoded = _decode(body, headers)
+    return replace(decoded, text=_mend_tags(decoded.text, decoded.charset))
+
+
+def _mend_tags(text: str, codec: str) -> str:
+    """Tags whose name a corrupt run broke, whole again (see _BROKEN_NAME)."""
+    if _BROKEN_NAME.search(text) is None:
+        return text
+    # In a multi-byte codec the run's last lead byte may have taken a letter of the name as trail.
+    narrow = not codec.lower().startswith(_WIDE)
+
+    def mend(match: re.Match[str]) -> str:
+        opening, head, junk, slash, tail = match.groups()
+        if _ELEMENT.fullmatch(head + junk + tail) or (slash and head):
+            return match.group()
+        names = [head + tail, head + _NOT_ALNUM.sub("", junk) + tail]
+        if narrow and junk[-1] > "\x7f":
+            trail = junk[-1].encode(codec, errors="ignore")[-1:]
+            if trail.isalpha():
+                names.insert(0, head + trail.decode("ascii") + tail)
+        name = next((n for n in names if _ELEMENT.fullmatch(n)), None)
+        return match.group() if name is None else f"<{opening or slash}{name}"
+
+    return _BROKEN_NAME.sub(mend, text)
+
+
+def _decode(body: bytes, headers: Mapping[str, str] | None) -> Decoded:
     bom = bom_charset(body)
     if bom:
-        text = body.decode(bom, errors="replace")
-        return _checked(text.lstrip("\ufeff"), bom, ("charset from BOM",) if "\ufffd" in text else ())
+        damaged = "\ufffd" in body.decode(bom, errors="replace")
+        return _lenient(body, bom, ("charset from BOM",) if damaged else ())
     warnings: list[str] = []
     declared = [
         (source, canonical_codec(label))
@@ -176,14 +255,26 @@ def _detect(body: bytes, utf8: str | None, declared: list[str], warnings: list[s
         scored.append((text.count("\ufffd"), candidates.index(codec), codec, text))
     lost, _, codec, text = min(scored)
     if lost <= MIN_REPAIRABLE_SHARE * max(len(text), 1) and _plausible(text):
-        return _checked(text, codec, tuple(warnings))
-    for match in from_bytes(body[:262144]):
+        return _lenient(body, codec, warnings)
+    for match in from_bytes(body[:_DETECT_SAMPLE]):
         guessed = canonical_codec(match.encoding)
         if guessed is None:
             continue
         text = body.decode(guessed, errors="replace")
         if _plausible(text):
-            return _checked(text, guessed, (*warnings, f"charset detected as {guessed}"))
+            return _lenient(body, guessed, (*warnings, f"charset detected as {guessed}"))
+    # A detector drops every codec the bytes break somewhere, so one corrupt run would leave the
+    # page undecodable. A codec that loses only a few bytes, and that the detector names once
+    # those bytes are cut out, is the page's codec.
+    for codec in _OTHER_CJK:
+        text = body.decode(codec, errors="replace")
+        lost = text.count("\ufffd")
+        if not lost or lost > MIN_REPAIRABLE_SHARE * len(text) or not _plausible(text):
+            continue
+        sound = text.replace("\ufffd", "").encode(codec, errors="ignore")[:_DETECT_SAMPLE]
+        best = from_bytes(sound).best()
+        if best is not None and canonical_codec(best.encoding) == codec:
+            return _lenient(body, codec, (*warnings, f"charset detected as {codec}"))
     raise Undecodable("no charset gives readable text")
 
 
@@ -214,10 +305,55 @@ def _plausible(text: str) -> bool:
     return sum(map(len, han)) < MIN_HAN_SAMPLE or common_han_share(text) >= MIN_COMMON_HAN
 
 
-def _checked(text: str, codec: str, warnings: tuple[str, ...]) -> Decoded:
+def _lenient(body: bytes, codec: str, warnings: tuple[str, ...] | list[str]) -> Decoded:
+    """The page in its codec, each undecodable run replaced where it sits (_local_replacement)."""
+    text = body.decode(codec, errors="replace")
     replaced = text.count("\ufffd")
     if replaced and replaced > MAX_REPLACED_SHARE * max(len(text), 1):
         raise Undecodable(f"{replaced} of {len(text)} characters undecodable as {codec}")
+    if codec.startswith("utf-16"):
+        text, cuts = _utf16_in_step(body, codec)
+        replaced = text.count("\ufffd") - cuts
+        if cuts:
+            warnings = (*warnings, f"{cuts} UTF-16 runs out of step cut out")
+    elif replaced:
+        text = body.decode(codec, errors=_LOCAL)
     if replaced:
         warnings = (*warnings, f"{replaced} undecodable bytes replaced")
-    return Decoded(text, codec, warnings)
+    return Decoded(text.lstrip("\ufeff"), codec, tuple(warnings))
+
+
+def _utf16_in_step(body: bytes, codec: str) -> tuple[str, int]:
+    """UTF-16 text read in step, and how many runs were cut to stay so.
+
+    An odd number of corrupt bytes puts every later character out of step: the zero byte of each
+    ASCII character moves to the other half of its pair. Where the zero bytes change sides for
+    good, the bytes since the last in-step zero byte are cut out and marked with U+FFFD, so the
+    damage stays in the text it sits in.
+    """
+    bom = body[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) and codec == "utf-16"
+    little = codec.endswith("le") or (codec == "utf-16" and not body.startswith(codecs.BOM_UTF16_BE))
+    unit = "utf-16-le" if little else "utf-16-be"
+    start = 2 if bom else 0
+    # Offset (from the first unit) of a zero byte in step: the high byte, second in little endian.
+    high = 1 if little else 0
+    zeros = [m.start() for m in _ZERO.finditer(body, start)]
+    pieces: list[str] = []
+    last_good, cuts = None, 0
+    for i, zero in enumerate(zeros):
+        # Evidence on either side is a run of ASCII characters: zero bytes two apart. A lone
+        # zero byte is as likely a CJK character's (U+4E00 一 is 00 4E in little endian).
+        if (zero - start) % 2 == high:
+            if i and zeros[i - 1] == zero - 2:
+                last_good = zero
+            continue
+        if zeros[i : i + _STEP_EVIDENCE] != list(range(zero, zero + 2 * _STEP_EVIDENCE, 2)):
+            continue
+        cut = start if last_good is None else last_good + (1 if little else 2)
+        resume = zero - 1 if little else zero
+        while resume < cut:
+            resume += 2
+        pieces += [body[start:cut].decode(unit, errors="replace"), "\ufffd"]
+        start, last_good, cuts = resume, None, cuts + 1
+    pieces.append(body[start:].decode(unit, errors="replace"))
+    return "".join(pieces), cuts

@@ -26,11 +26,11 @@ from tracker.normalize.errors import (
 )
 from tracker.normalize.repair import damaged_heading, damaged_indexes, fix_cp1252_mojibake, repair_lines
 from tracker.normalize.targets import extract_targets
-from tracker.normalize.text import clean, clean_lines
+from tracker.normalize.text import clean, clean_visible_lines, drop_invisible_lines
 
 log = logging.getLogger(__name__)
 
-NORMALIZER_VERSION = "1.2"
+NORMALIZER_VERSION = "1.3"
 MAX_BODY_BYTES = 32 * 1024 * 1024
 FINGERPRINT_KEYS = ("title", "metadata", "targets", "paragraphs")
 _SCRIPT_SAMPLE = 4000  # body characters enough to tell a traditional page from a simplified one
@@ -63,8 +63,11 @@ def prepare(texts: list[str], traditional: bool = False) -> list[str]:
     """Raw page strings -> repaired, cleaned, simplified strings, each rule run once over all."""
     if not texts:
         return []
-    joined = repair_lines([" ".join(t.split("\n")).strip() for t in texts])
-    return to_simplified_all(clean_lines(joined), traditional)
+    # Invisible characters go first: inside a misaligned GBK run or between a character and its
+    # pinyin annotation they would hide the evidence a repair needs.
+    lines = drop_invisible_lines([" ".join(t.split("\n")) for t in texts])
+    joined = repair_lines([line.strip() for line in lines])
+    return to_simplified_all(clean_visible_lines(joined), traditional)
 
 
 def _parse(text: str) -> HtmlElement:

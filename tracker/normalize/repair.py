@@ -6,6 +6,8 @@ import re
 
 import ftfy
 
+from tracker.normalize.text import drop_hidden, drop_invisible_lines
+
 _TONES = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
 # `發(fā)` : a parenthesised, tone-marked pinyin syllable right after a Han character.
 # Requiring a tone mark keeps `(GDP)`, `(试点)`, `(一)` and English glosses untouched.
@@ -21,6 +23,10 @@ _PINYIN = re.compile(
 _MISALIGNED_HEAD = re.compile(r"^\?(?P<run>[^\x40-\x7e]{1,40}?[\x40-\x7e])")
 # The byte the broken first pair swallowed: headings are indented with U+3000 (GBK A1 A1).
 _LOST_LEAD = b"\xa1"
+# Whitespace touching a non-ASCII character of a misaligned line (or its leading `?`): source
+# line wrapping, &nbsp; padding. It is no part of the line's bytes, and CJK text has no word
+# spaces (cleaning drops those next to Han characters anyway: text.clean_lines).
+_LAYOUT_SPACE = re.compile(r"(?:(?<=[^\x00-\x7f])|(?<=^\?))\s+|\s+(?=[^\x00-\x7f])")
 _BRACKETS = (("（", "）"), ("(", ")"), ("“", "”"), ("《", "》"))
 
 # Traces of misdecoding left after repairs: replacement char, kana, bopomofo, box drawing
@@ -50,22 +56,35 @@ def realign_gbk(text: str) -> tuple[str, bool]:
 
     Only a repair the bytes prove is made: the re-decoded run must be strict GBK, hold no
     `?` (a pair the first decoder dropped) and close every bracket it opens. Otherwise the
-    text comes back unchanged and the caller marks the paragraph damaged.
+    text comes back unchanged and the caller marks the paragraph damaged. Layout whitespace
+    between two of the run's characters is not part of its bytes: when the run does not
+    re-decode as captured, it is tried once more without it.
     """
-    match = _MISALIGNED_HEAD.match(text)
-    if match is None:
-        return text, False
-    run = match.group("run")
+    for candidate in (text, _without_layout(text)):
+        match = _MISALIGNED_HEAD.match(candidate)
+        if match is None:
+            continue
+        fixed = _redecoded(match.group("run"))
+        if fixed is not None:
+            return fixed + candidate[match.end() :], True
+    return text, False
+
+
+def _without_layout(line: str) -> str:
+    """A misaligned line without the whitespace an editor's wrapping or padding put in it."""
+    return _LAYOUT_SPACE.sub("", line)
+
+
+def _redecoded(run: str) -> str | None:
     if "?" in run:
-        return text, False
+        return None
     try:
-        raw = _LOST_LEAD + run.encode("gb18030")
-        fixed = raw.decode("gbk")
+        fixed = (_LOST_LEAD + run.encode("gb18030")).decode("gbk")
     except UnicodeError:
-        return text, False
+        return None
     if not _balanced(fixed) or any(ch < "\u3000" for ch in fixed):
-        return text, False
-    return fixed + text[match.end() :], True
+        return None
+    return fixed
 
 
 # GBK codes of the ordinals that number section headings; their lead bytes are all distinct.
@@ -106,6 +125,7 @@ def damaged_heading(line: str) -> tuple[str | None, str] | None:
     byte, which also completes the character whose lead byte came before it) to the end. The
     misaligned run before that may have lost pairs anywhere, so it is not re-decoded.
     """
+    line = _without_layout(drop_invisible_lines([line])[0])
     if not line.startswith("?") or realign_gbk(line)[1]:
         return None
     step = _REALIGNED.search(line, 1)
@@ -134,7 +154,8 @@ def damaged_heading(line: str) -> tuple[str | None, str] | None:
 def fix_cp1252_mojibake(text: str) -> str:
     if _CP1252_MOJIBAKE.search(text) is None:
         return text
-    return str(ftfy.fix_encoding(text))
+    # A zero-width character inside a mojibake sequence would keep ftfy from reading its bytes.
+    return str(ftfy.fix_encoding(drop_hidden(text)))
 
 
 def is_damaged(text: str) -> bool:
@@ -148,10 +169,16 @@ def damaged_indexes(paragraphs: list[str]) -> list[int]:
     return [i for i, p in enumerate(paragraphs) if is_damaged(p)]
 
 
+def _realigned_or_kept(line: str) -> str:
+    """A misaligned line realigned, or kept as captured but for layout whitespace in it."""
+    fixed, repaired = realign_gbk(line)
+    return fixed if repaired else _without_layout(line)
+
+
 def repair_lines(lines: list[str]) -> str:
     """All repairs over many lines, returned joined by newlines. Order keeps evidence: realign
     first (it needs the pinyin that follows the run), then drop annotations, then fix cp1252."""
-    joined = "\n".join(realign_gbk(line)[0] if line.startswith("?") else line for line in lines)
+    joined = "\n".join(_realigned_or_kept(line) if line.startswith("?") else line for line in lines)
     return fix_cp1252_mojibake(strip_pinyin(joined))
 
 

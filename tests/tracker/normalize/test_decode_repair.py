@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import examples
 from tests.tracker.normalize.pages import PAGE_NAMES, page
 from tracker.normalize import Undecodable, normalize
 from tracker.normalize.decode import canonical_codec, decode
@@ -175,7 +176,7 @@ def test_a_whole_page_of_utf8_read_as_cp1252_is_the_same_document(codec: str) ->
     assert "UTF-8 read as cp1252 repaired" in result.warnings
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     st.text(
         alphabet=st.sampled_from(

@@ -7,13 +7,14 @@ from functools import cache
 
 import opencc
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import examples
 from tests.tracker.normalize.pages import PAGE_NAMES, page, with_noise
 from tracker.normalize import normalize
 
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 clocks = st.datetimes().map(lambda d: d.strftime("%Y-%m-%d %H:%M:%S"))
 tokens = st.text(alphabet="0123456789abcdef", min_size=8, max_size=32)
 spaces = st.lists(
@@ -50,11 +51,26 @@ def test_whitespace_between_and_inside_tags_never_changes_the_fingerprint(
     # Layout whitespace goes where templates put it: around tags and at paragraph starts.
     spots = [m.end() for m in re.finditer(r"<p[^>]*>|</p>|</div>|</li>|</td>|<br>", text)]
     # and where an editor's source wrapping breaks a line of Chinese text
-    spots += [m.start() + 1 for m in re.finditer(r"[\u4e00-\u9fff](?=[\u4e00-\u9fff])", text)][::50]
+    spots += [m.start() + 1 for m in re.finditer(r"[\u4e00-\u9fff](?=[\u4e00-\u9fff])", text)]
     chosen = data.draw(st.lists(st.sampled_from(spots), min_size=1, max_size=12, unique=True))
     for spot in sorted(chosen, reverse=True):
         text = text[:spot] + data.draw(spaces) + text[spot:]
     assert normalize(text.encode(codec)).fingerprint == baseline(name)
+
+
+# The misaligned GBK headings of the mislabelled page: whitespace between two characters of the
+# broken run once kept the realignment from re-decoding it (found at every Han-Han boundary).
+@pytest.mark.parametrize(
+    ("before", "space"),
+    [("?。ㄋ模┩苿", "\u3000"), ("?。ㄋ模┩苿映", "&nbsp;"), ("?。ǘ┐蛟", " "), ("?。ǘ┐蛟飚", "\n")],
+)
+def test_whitespace_inside_a_misaligned_heading_never_changes_the_fingerprint(
+    before: str, space: str
+) -> None:
+    name = "changzhou-2021-key-work.html"
+    text = page(name).decode("gb18030")
+    at = text.index(before) + len(before)
+    assert normalize((text[:at] + space + text[at:]).encode("gb18030")).fingerprint == baseline(name)
 
 
 @cache
@@ -128,7 +144,8 @@ def test_revising_one_target_changes_exactly_that_target(name: str, pick: int, n
     candidates = revisable_targets(name)
     assert candidates, "the seed pages carry revisable targets"
     key, text, number = candidates[pick % len(candidates)]
-    assume(float(new) != float(number))
+    if float(new) == float(number):
+        new += 1
     html = page(name).decode("utf-8")
     revised_text = text.replace(number, str(new), 1)
     before = normalize(page(name)).snapshot["targets"]
@@ -149,6 +166,10 @@ def test_revising_one_target_changes_exactly_that_target(name: str, pick: int, n
     ).map("".join),
     where=st.floats(min_value=0.3, max_value=0.9),
 )
+# A zero-width space between the `?` of a misaligned GBK heading and its run: the realignment
+# must see the run as captured.
+@example(name="changzhou-2021-key-work.html", invisible="\u200b", where=0.4921875)
+@example(name="changzhou-2021-key-work.html", invisible="\u200b", where=0.60)
 def test_invisible_and_control_characters_never_reach_the_document(
     name: str, invisible: str, where: float
 ) -> None:
@@ -157,7 +178,7 @@ def test_invisible_and_control_characters_never_reach_the_document(
     charset = "gb18030" if b"gb" in body[:2000].lower() or name.startswith("changzhou") else "utf-8"
     mark = "。".encode(charset)
     at = body.find(mark, int(len(body) * where))
-    assume(at > 0)
+    assert at > 0, "every seed page has a full stop in its last tenth"
     noisy = body[:at] + invisible.encode(charset) + body[at:]
     result = normalize(noisy)
     assert result.fingerprint == baseline(name)
