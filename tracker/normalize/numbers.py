@@ -8,18 +8,16 @@ from typing import NamedTuple
 
 import cn2an
 
+from tracker.normalize.units import MAGNITUDE_PATTERN, UNIT_WORDS
+from tracker.normalize.units import canonical as canonical_quantity
+
 Number = int | float
 
-_BASE_UNITS = (
-    "个百分点 平方公里 平方米 立方米 千瓦时 千瓦 千米 千克 公里 公斤 公顷 "
-    "美元 人次 场次 标箱 元 亩 吨 人 名 户 家 个 套 辆 台 项 所 座 "
-    "条 部 间 件 场 块 张 处 次 株 艘 倍"
-)
-# 万/亿 written between number and base unit stay part of the unit (13万人 → 13, 万人), so
-# equal quantities compare equal exactly when written in the same unit, as the reader sees them.
-_MAGNITUDE = r"(?:万亿|亿|万)"
-# Longest first, so the alternation prefers 场次 over 场 and 人次 over 人.
-_UNIT_WORDS = "|".join(sorted(_BASE_UNITS.split(), key=len, reverse=True))
+# Longest first, so the alternation prefers 场次 over 场, 人次 over 人 and 千瓦 over a 千 magnitude.
+_UNIT_WORDS = "|".join(re.escape(word) for word in UNIT_WORDS)
+# 万/亿/千 … written between number and base unit stay part of the unit as written (13万人 → 13,
+# 万人): what a reader sees. Their canonical form multiplies them out (tracker.normalize.units).
+_MAGNITUDE = MAGNITUDE_PATTERN
 _UNIT = rf"(?:%|‰|{_MAGNITUDE}?(?:{_UNIT_WORDS})(?:\([^()]{{1,3}}\))?)"
 _ARABIC = r"[0-9]+(?:,[0-9]{3})*(?:\.[0-9]+)?"
 # A Chinese numeral must carry a digit (四千五百五十, 两) or follow an "above" word (超千亿元);
@@ -40,9 +38,9 @@ QUANTITY_RE = re.compile(
 )
 # Cheap first pass: a run of numerals straight before the first character of a unit. Only around
 # such a run is the full pattern tried, which keeps a 45 KB page well under a millisecond.
-_UNIT_FIRST = "".join(sorted({u[0] for u in _BASE_UNITS.split()} | {"%", "‰"}))
+_UNIT_FIRST = "".join(sorted({u[0] for u in UNIT_WORDS}))
 _CANDIDATE_RE = re.compile(
-    rf"[0-9{_CN_DIGITS}十百千][0-9{_CN_DIGITS}十百千点.,]*[余多]?(?:万亿|亿|万)?[{_UNIT_FIRST}]"
+    rf"[0-9{_CN_DIGITS}十百千][0-9{_CN_DIGITS}十百千点.,]*[余多]?(?:万?亿|万)?[{re.escape(_UNIT_FIRST)}]"
 )
 _NUMERAL_CHARS = frozenset("0123456789.,点" + _CN_DIGITS + "十百千")
 _RANGE_CHARS = frozenset("-－~～—–至到")
@@ -143,3 +141,27 @@ def find_quantities(text: str) -> list[Quantity]:
         if quantity is not None:
             found.append(quantity)
     return found
+
+
+def canonical_of(quantity: Quantity) -> str:
+    """A quantity as one comparable token: qualifier, exact amount (range) and base unit."""
+    form = canonical_quantity(quantity.value, quantity.value_max, quantity.unit)
+    assert form is not None
+    high = f"~{form.amount_max}" if form.amount_max is not None else ""
+    return f"⟦{quantity.qualifier or ''}|{form.amount}{high}|{form.unit}⟧"
+
+
+@lru_cache(maxsize=4096)
+def canonical_text(text: str) -> str:
+    """``text`` with every quantity replaced by its canonical token, so two spellings of one
+    quantity (``1147亿元``, ``0.1147万亿元``) give one text; for comparing, never for showing."""
+    quantities = find_quantities(text)
+    if not quantities:
+        return text
+    out, cursor = [], 0
+    for quantity in quantities:
+        out.append(text[cursor : quantity.start])
+        out.append(canonical_of(quantity))
+        cursor = quantity.end
+    out.append(text[cursor:])
+    return "".join(out)

@@ -24,15 +24,15 @@ from tracker.normalize.errors import (
     NotHtml,
     TooLarge,
 )
+from tracker.normalize.numbers import canonical_text
 from tracker.normalize.repair import damaged_heading, damaged_indexes, fix_cp1252_mojibake, repair_lines
-from tracker.normalize.targets import extract_targets
+from tracker.normalize.targets import comparable, extract
 from tracker.normalize.text import clean, clean_lines
 
 log = logging.getLogger(__name__)
 
-NORMALIZER_VERSION = "1.2"
+NORMALIZER_VERSION = "1.3"
 MAX_BODY_BYTES = 32 * 1024 * 1024
-FINGERPRINT_KEYS = ("title", "metadata", "targets", "paragraphs")
 _SCRIPT_SAMPLE = 4000  # body characters enough to tell a traditional page from a simplified one
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 _MARKUP = re.compile(r"<\s*[A-Za-z!]")
@@ -54,7 +54,18 @@ class NormalizedPage:
 
 
 def fingerprint(snapshot: Mapping[str, Any]) -> str:
-    content = {key: snapshot.get(key) for key in FINGERPRINT_KEYS}
+    """sha256 of what a reader calls content, blind to how equal quantities are spelled.
+
+    Title and paragraphs enter with every quantity as its canonical token, targets as their
+    comparable view; ``results`` are read from the paragraphs, so they are in it already.
+    """
+    targets = snapshot.get("targets") or {}
+    content = {
+        "title": canonical_text(snapshot.get("title") or ""),
+        "metadata": snapshot.get("metadata"),
+        "targets": {key: comparable(target) for key, target in targets.items()},
+        "paragraphs": [canonical_text(p) for p in snapshot.get("paragraphs") or []],
+    }
     blob = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
@@ -155,7 +166,7 @@ def normalize(
     if damaged:
         warnings.append(f"{len(damaged)} damaged paragraphs kept as captured")
     try:
-        targets = extract_targets(paragraphs, headings)
+        targets, results = extract(paragraphs, headings)
     except Exception as exc:
         # An empty target list would read as "every target removed" downstream: refuse the
         # page instead, typed, so the fetch is logged and the next normaliser can redo it.
@@ -166,6 +177,7 @@ def normalize(
         "title": _title(root, fields, traditional),
         "metadata": fields,
         "targets": targets,
+        "results": results,
         "paragraphs": paragraphs,
         "damaged": damaged,
         "normalizer": NORMALIZER_VERSION,

@@ -1,0 +1,154 @@
+"""Which sentences of a plan speak of the past: figures there are results, not commitments.
+
+Work plans and government work reports open with a review of the year before
+(``过去一年，全区地区生产总值增长8.5%``) and only then state what they commit to
+(``新的一年…主要预期目标``). ``past_segments(paragraphs)`` marks, per paragraph, where
+sentences about the past start and stop. The rules read the plan's own structure:
+
+- a *review opening*: when the text speaks of the past (过去一年, 一年来, 去年, 2023年全市 …,
+  “十三五”期间, a 回顾 heading) before it first announces the plan (新的一年, 今年, 2024年是,
+  a target list, a heading with 安排 / 目标 / 任务 …), everything before that announcement is
+  review, the unmarked paragraphs too (a report's review runs over many sub-sections);
+- a *review heading* (…工作回顾, …完成情况) makes the section under it review until the next
+  heading of the same or a higher level, or one that announces the plan;
+- after the plan is announced, a sentence that starts with a past marker is review up to the
+  end of its paragraph, or to a sentence that turns to the plan again (今年, 力争 …).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from tracker.normalize.sections import HEADING_RE, lead_in
+
+_SENTENCE = re.compile(r"[^。!！?？]*[。!！?？]*")
+_YEAR = r"(?:19|20)\d{2}"
+# Sentence openings that look back; the address (各位代表!) and a sub-heading are skipped first.
+_PAST_START = re.compile(
+    r"(?:回望|回顾|过去的?|刚刚过去的)?(?:[一两三五]|\d)年(?:来|里|间)"
+    r"|(?:回望|回顾)?过去的?(?:一|两|三|五|\d)?年"
+    r"|(?:回望|回顾)"
+    r"|去年|上年|上一年|前一年"
+    r"|[“\"]?十[一二三四]五[”\"]?(?:期间|时期|以来)"
+    rf"|(?P<year>{_YEAR})年(?:以来|[,，]?(?:全[市区县省镇]|我[市区县省镇]|[^,，。]{{0,12}}?(?:完成|实现|累计|共|新增|达到|增长)))"
+)
+# Sentence openings that turn to the plan.
+_PLAN_START = re.compile(
+    r"新的一年|今年|明年|下一步|展望|未来(?:一|五|三)年|[“\"]?十[四五六]五[”\"]?(?:期间|时期)"
+    r"|力争|确保|计划|预计"
+    rf"|(?P<year>{_YEAR})年(?:是|[,，]|全[市区县省镇]|我[市区县省镇]|工作|政府|经济|主要|的|国民|重点|将)"
+)
+_ADDRESS = re.compile(r"^(?:各位代表|同志们)[!！,，:：]?")
+_REVIEW_HEADING = re.compile(
+    r"回顾|成就|成效|执行情况|完成情况|工作总结|取得的?(?:成绩|进展)|过去一年|一年来|年来"
+)
+_PLAN_HEADING = re.compile(r"安排|目标|任务|思路|计划|打算|要求|展望|要点|举措|今年|新的一年")
+_START_YEAR = re.compile(rf"(?:^|[。!！?？])\s*({_YEAR})年")
+_HEADING_MAX = 40
+
+Segments = list[tuple[int, bool]]  # (offset where a run starts, whether the run is about the past)
+
+
+def _plan_year(paragraphs: Sequence[str]) -> int | None:
+    """The year the plan is for: the latest year a sentence starts with (reviews look back)."""
+    years = [int(m.group(1)) for p in paragraphs for m in _START_YEAR.finditer(p)]
+    return max(years) if years else None
+
+
+def _body_start(sentence: str) -> str:
+    """The sentence without the address and a numbered sub-heading before its first words."""
+    text = _ADDRESS.sub("", sentence.lstrip())
+    heading = HEADING_RE.match(text)
+    if heading is not None and text[heading.end() : heading.end() + 1] in ("。", "."):
+        text = text[heading.end() + 1 :]
+    return text.lstrip(" ,，")
+
+
+def _looks_back(sentence: str, plan_year: int | None) -> bool:
+    match = _PAST_START.match(_body_start(sentence))
+    if match is None:
+        return False
+    year = match["year"]
+    return year is None or plan_year is None or int(year) < plan_year
+
+
+def _turns_to_plan(sentence: str, plan_year: int | None) -> bool:
+    start = _body_start(sentence)
+    match = _PLAN_START.match(start)
+    if match is not None:
+        year = match["year"]
+        if year is None or plan_year is None or int(year) >= plan_year:
+            return True
+    return lead_in(sentence) is not None
+
+
+def _heading(paragraph: str) -> tuple[str, int] | None:
+    """(title, level) of a heading paragraph: 1 for 一、, 2 for (一), 0 for an unnumbered line."""
+    match = HEADING_RE.match(paragraph)
+    if match is not None:
+        return match["title"], 1 if match["comma"] else 2
+    if len(paragraph) <= _HEADING_MAX and not re.search(r"[。,，;；!！?？]", paragraph):
+        return paragraph, 0
+    return None
+
+
+def past_segments(paragraphs: Sequence[str]) -> list[Segments]:
+    """Per paragraph, the runs of text about the past and about the plan, in order.
+
+    An empty list means the whole paragraph is about the plan.
+    """
+    plan_year = _plan_year(paragraphs)
+    out: list[Segments] = []
+    announced = False  # has the plan been announced yet?
+    opening_past = False
+    review_level: int | None = None  # level of the review heading whose section we are in
+    for paragraph in paragraphs:
+        segments: Segments = []
+        heading = _heading(paragraph)
+        if heading is not None:
+            title, level = heading
+            if _REVIEW_HEADING.search(title) and not _PLAN_HEADING.search(title):
+                review_level = level
+                if not announced:
+                    opening_past = True
+            elif review_level is not None and (
+                _PLAN_HEADING.search(title) or (level and (review_level == 0 or level <= review_level))
+            ):
+                review_level = None
+                announced = announced or bool(_PLAN_HEADING.search(title))
+        past = review_level is not None
+        for sentence in _SENTENCE.finditer(paragraph):
+            text = sentence.group()
+            if not text:
+                continue
+            if _looks_back(text, plan_year):
+                past = True
+                if not announced:
+                    opening_past = True
+            elif _turns_to_plan(text, plan_year):
+                past = review_level is not None and lead_in(text) is None
+                if not past and not announced:
+                    announced = True
+                    out, segments = _settle(out, segments, opening_past)
+            if not segments or segments[-1][1] != past:
+                segments.append((sentence.start(), past))
+        out.append(segments if any(flag for _, flag in segments) else [])
+    return out
+
+
+def _settle(out: list[Segments], current: Segments, opening_past: bool) -> tuple[list[Segments], Segments]:
+    """The plan is announced now: when the opening spoke of the past, all of it is review."""
+    if not opening_past:
+        return out, current
+    return [[(0, True)] for _ in out], [(0, True)]
+
+
+def is_past(segments: Segments, offset: int) -> bool:
+    """Whether the text at ``offset`` of a paragraph with these segments is about the past."""
+    past = False
+    for start, flag in segments:
+        if start > offset:
+            break
+        past = flag
+    return past
