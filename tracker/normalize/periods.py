@@ -22,7 +22,9 @@ from collections.abc import Sequence
 
 from tracker.normalize.sections import HEADING_RE, lead_in
 
-_SENTENCE = re.compile(r"[^。!！?？]*[。!！?？]*")
+# A sentence part: up to a comma or a sentence end (a turn to or from the past happens there).
+_PART = re.compile(r"[^。!！?？,，;；]*[。!！?？,，;；]*")
+_SENTENCE_END = frozenset("。!！?？")
 _YEAR = r"(?:19|20)\d{2}"
 # Sentence openings that look back; the address (各位代表!) and a sub-heading are skipped first.
 _PAST_START = re.compile(
@@ -46,13 +48,19 @@ _REVIEW_HEADING = re.compile(
 _PLAN_HEADING = re.compile(r"安排|目标|任务|思路|计划|打算|要求|展望|要点|举措|今年|新的一年")
 _START_YEAR = re.compile(rf"(?:^|[。!！?？])\s*({_YEAR})年")
 _HEADING_MAX = 40
+_LOOKAHEAD = 40
 
 Segments = list[tuple[int, bool]]  # (offset where a run starts, whether the run is about the past)
 
 
+_ANY_YEAR = re.compile(rf"(?<![到至])({_YEAR})年(?![底末前]|远景)")
+
+
 def _plan_year(paragraphs: Sequence[str]) -> int | None:
-    """The year the plan is for: the latest year a sentence starts with (reviews look back)."""
+    """The year the plan is for: the latest year a sentence starts with or a heading names
+    (reviews look back; 到2035年 and 2035年远景 look further than the plan)."""
     years = [int(m.group(1)) for p in paragraphs for m in _START_YEAR.finditer(p)]
+    years += [int(m.group(1)) for p in paragraphs if _heading(p) for m in _ANY_YEAR.finditer(p)]
     return max(years) if years else None
 
 
@@ -118,21 +126,24 @@ def past_segments(paragraphs: Sequence[str]) -> list[Segments]:
                 review_level = None
                 announced = announced or bool(_PLAN_HEADING.search(title))
         past = review_level is not None
-        for sentence in _SENTENCE.finditer(paragraph):
-            text = sentence.group()
+        sentence_start = True
+        for part in _PART.finditer(paragraph):
+            text = part.group()
             if not text:
                 continue
-            if _looks_back(text, plan_year):
+            # A sentence part is read with what follows it: 2023年，全省…完成 is one opening.
+            if _looks_back(paragraph[part.start() : part.start() + _LOOKAHEAD], plan_year):
                 past = True
                 if not announced:
                     opening_past = True
-            elif _turns_to_plan(text, plan_year):
+            elif (sentence_start or past) and _turns_to_plan(text, plan_year):
                 past = review_level is not None and lead_in(text) is None
                 if not past and not announced:
                     announced = True
                     out, segments = _settle(out, segments, opening_past)
             if not segments or segments[-1][1] != past:
-                segments.append((sentence.start(), past))
+                segments.append((part.start(), past))
+            sentence_start = text[-1] in _SENTENCE_END
         out.append(segments if any(flag for _, flag in segments) else [])
     return out
 

@@ -17,6 +17,7 @@ from typing import NamedTuple
 # written base unit -> (canonical base unit, how many base units one of it is)
 _SCALED: dict[str, tuple[str, Fraction]] = {
     "‰": ("%", Fraction(1, 10)),
+    "个工作日": ("工作日", Fraction(1)),
     "公里": ("米", Fraction(1000)),
     "千米": ("米", Fraction(1000)),
     "平方公里": ("平方米", Fraction(10**6)),
@@ -32,7 +33,7 @@ _SCALED: dict[str, tuple[str, Fraction]] = {
 _PLAIN = (
     "% 个百分点 元 美元 欧元 "
     "家 个 项 所 座 套 间 户 处 人 名 人次 场次 标箱 辆 台 条 部 件 场 块 张 次 株 艘 倍 "
-    "吨 吨标准煤 米 平方米 立方米 微克/立方米 千瓦 千瓦时 天 小时"
+    "吨 吨标准煤 米 平方米 立方米 微克/立方米 千瓦 千瓦时 天 小时 工作日"
 )
 UNIT_WORDS: tuple[str, ...] = tuple(
     sorted({*_PLAIN.split(), *_SCALED}, key=lambda word: (-len(word), word))  # longest first
