@@ -15,6 +15,7 @@ Number = int | float
 
 # Longest first, so the alternation prefers 场次 over 场, 人次 over 人 and 千瓦 over a 千 magnitude.
 _UNIT_WORDS = "|".join(re.escape(word) for word in UNIT_WORDS)
+UNIT_SET = frozenset(UNIT_WORDS)
 # 万/亿/千 … written between number and base unit stay part of the unit as written (13万人 → 13,
 # 万人): what a reader sees. Their canonical form multiplies them out (tracker.normalize.units).
 _MAGNITUDE = MAGNITUDE_PATTERN
@@ -92,9 +93,12 @@ def parse_number(text: str) -> Number | None:
 def quantity_from_match(match: re.Match[str]) -> Quantity | None:
     """Build a Quantity from a ``QUANTITY_RE`` match, or None for numerals that are not numbers."""
     prefix, num, unit1, num2, approx, unit, suffix = match.groups()
-    if prefix is None and num in ("千", "百", "十"):
+    if prefix is None and num in ("千", "百"):
         return None
     value = int(num) if num.isdigit() else parse_number(num)  # plain integers are the common case
+    if value is None and len(num) > 1 and num.endswith("千") and not approx and f"千{unit}" in UNIT_SET:
+        # 一千千米, 三千千瓦: the numeral run took the 千 of the unit
+        value, unit = parse_number(num[:-1]), f"千{unit}"
     if value is None:
         return None
     value_max = None
