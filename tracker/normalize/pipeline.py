@@ -138,8 +138,12 @@ def normalize(
         text = _PARTIAL_TAG.sub("", text)  # the parser would keep a cut-off `<di` as text
     root = _parse(text)
 
-    container = chrome.known_container(root)
-    block = metadata.find_block(root, container)
+    container = chrome.marked_container(root)
+    marked = container is not None
+    if container is None:
+        container = chrome.known_container(root)
+    # Between markers the metadata block may share the body's parent: look for it everywhere.
+    block = metadata.find_block(root, None if marked else container)
     if container is None:
         # Text density on a cut-off page would promote whatever came first (a metadata
         # cell, a menu) to the body: better no document than an invented one.
@@ -147,7 +151,7 @@ def normalize(
         if container is None:
             raise NoContent("no body text")
         warnings.append("body found by text density")
-    raw = chrome.raw_lines(container)
+    raw = chrome.body_lines(container, marked)
     # One script decision per page, from its body, so title, metadata and body convert alike.
     traditional = is_traditional("".join(raw)[:_SCRIPT_SAMPLE])
     hints = _damaged_headings(raw)
@@ -158,7 +162,11 @@ def normalize(
     lines = [line for line in prepared if line]
     paragraphs = chrome.drop_repeats(line for line in lines if not chrome.is_chrome_line(line))
     if not any(_WORDISH.search(p) for p in paragraphs):
-        raise NoContent("no body text")
+        if not chrome.has_attachments(container):
+            raise NoContent("no body text")
+        # An attachment-only or video page: a page whose content is its files.
+        paragraphs = []
+        warnings.append("no body text: attachments only")
 
     simplify = functools.partial(prepare, traditional=traditional)
     fields = metadata.to_fields(metadata.pairs(block, simplify)) if block is not None else {}
