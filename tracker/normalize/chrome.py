@@ -272,7 +272,7 @@ def _close(text: list[str], linked: int, lines: list[tuple[str, bool]]) -> None:
         return
     if _CODE_LINE.match(line):
         return
-    size = sum(1 for c in line if not c.isspace())
+    size = len(line) - line.count(" ")  # lines are cleaned later: spaces are the whitespace left
     lines.append((line, linked >= _LINKY * size and not _SENTENCE_MARK.search(line)))
 
 

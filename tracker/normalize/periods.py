@@ -22,33 +22,37 @@ from collections.abc import Sequence
 
 from tracker.normalize.sections import HEADING_RE, lead_in
 
-# A sentence part: up to a comma or a sentence end (a turn to or from the past happens there).
-_PART = re.compile(r"[^。!！?？,，;；]*[。!！?？,，;；]*")
 _SENTENCE_END = frozenset("。!！?？")
 _YEAR = r"(?:19|20)\d{2}"
-# Sentence openings that look back; the address (各位代表!) and a sub-heading are skipped first.
-_PAST_START = re.compile(
+# Openings of a sentence part that look back.
+_PAST = (
     r"(?:回望|回顾|过去的?|刚刚过去的)?(?:[一两三五]|\d)年(?:来|里|间)"
     r"|(?:回望|回顾)?过去的?(?:一|两|三|五|\d)?年"
     r"|(?:回望|回顾)"
     r"|去年|上年|上一年|前一年"
     r"|[“\"]?十[一二三四]五[”\"]?(?:期间|时期|以来)"
-    rf"|(?P<year>{_YEAR})年(?:以来|[,，]?(?:全[市区县省镇]|我[市区县省镇]|[^,，。]{{0,12}}?(?:完成|实现|累计|共|新增|达到|增长)))"
+    rf"|(?P<past_year>{_YEAR})年(?:以来|[,，]?(?:全[市区县省镇]|我[市区县省镇]"
+    r"|[^,，。]{0,12}?(?:完成|实现|累计|共|新增|达到|增长)))"
 )
-# Sentence openings that turn to the plan.
-_PLAN_START = re.compile(
+# Openings of a sentence part that turn to the plan.
+_PLAN = (
     r"新的一年|今年|明年|下一步|展望|未来(?:一|五|三)年|[“\"]?十[四五六]五[”\"]?(?:期间|时期)"
     r"|力争|确保|计划|预计"
-    rf"|(?P<year>{_YEAR})年(?:是|[,，]|全[市区县省镇]|我[市区县省镇]|工作|政府|经济|主要|的|国民|重点|将)"
+    rf"|(?P<plan_year>{_YEAR})年(?:是|[,，]|全[市区县省镇]|我[市区县省镇]|工作|政府|经济|主要|的|国民|重点|将)"
 )
-_ADDRESS = re.compile(r"^(?:各位代表|同志们)[!！,，:：]?")
+# Either, at the start of a sentence part (a turn happens at a comma or a sentence end), after
+# an address such as 各位代表!: one scan of the paragraph finds every candidate.
+_MARKER = re.compile(
+    rf"(?:^|(?<=[。!！?？,，;；]))\s*(?:(?:各位代表|同志们)[!！,，:：]?)?(?:(?P<past>{_PAST})|(?P<plan>{_PLAN}))"
+)
+_PLAN_START = re.compile(_PLAN)
+_PART_END = re.compile(r"[。!！?？,，;；]")
 _REVIEW_HEADING = re.compile(
     r"回顾|成就|成效|执行情况|完成情况|工作总结|取得的?(?:成绩|进展)|过去一年|一年来|年来"
 )
 _PLAN_HEADING = re.compile(r"安排|目标|任务|思路|计划|打算|要求|展望|要点|举措|今年|新的一年")
 _START_YEAR = re.compile(rf"(?:^|[。!！?？])\s*({_YEAR})年")
 _HEADING_MAX = 40
-_LOOKAHEAD = 40
 
 Segments = list[tuple[int, bool]]  # (offset where a run starts, whether the run is about the past)
 
@@ -64,31 +68,32 @@ def _plan_year(paragraphs: Sequence[str]) -> int | None:
     return max(years) if years else None
 
 
-def _body_start(sentence: str) -> str:
-    """The sentence without the address and a numbered sub-heading before its first words."""
-    text = _ADDRESS.sub("", sentence.lstrip())
-    heading = HEADING_RE.match(text)
-    if heading is not None and text[heading.end() : heading.end() + 1] in ("。", "."):
-        text = text[heading.end() + 1 :]
-    return text.lstrip(" ,，")
+def _year_ok(year: str | None, plan_year: int | None, past: bool) -> bool:
+    if year is None or plan_year is None:
+        return True
+    return int(year) < plan_year if past else int(year) >= plan_year
 
 
-def _looks_back(sentence: str, plan_year: int | None) -> bool:
-    match = _PAST_START.match(_body_start(sentence))
-    if match is None:
-        return False
-    year = match["year"]
-    return year is None or plan_year is None or int(year) < plan_year
-
-
-def _turns_to_plan(sentence: str, plan_year: int | None) -> bool:
-    start = _body_start(sentence)
-    match = _PLAN_START.match(start)
-    if match is not None:
-        year = match["year"]
-        if year is None or plan_year is None or int(year) >= plan_year:
-            return True
-    return lead_in(sentence) is not None
+def _events(paragraph: str, plan_year: int | None) -> list[tuple[int, str]]:
+    """(offset, "past" | "plan" | "lead") of every sentence part that looks back or turns to the plan."""
+    events: list[tuple[int, str]] = []
+    for match in _MARKER.finditer(paragraph):
+        start = match.start()
+        if match["past"] is not None:
+            if _year_ok(match["past_year"], plan_year, past=True):
+                events.append((start, "past"))
+                continue
+            plan = _PLAN_START.match(paragraph, match.start("past"))  # 2024年，全市… in a 2024 plan
+            if plan is not None and _year_ok(plan["plan_year"], plan_year, past=False):
+                events.append((start, "plan"))
+        elif _year_ok(match["plan_year"], plan_year, past=False):
+            events.append((start, "plan"))
+    lead = lead_in(paragraph)
+    if lead is not None:
+        cut = max((m.end() for m in _PART_END.finditer(paragraph, 0, lead.start())), default=0)
+        events.append((cut, "lead"))
+        events.sort()
+    return events
 
 
 def _heading(paragraph: str) -> tuple[str, int] | None:
@@ -126,24 +131,23 @@ def past_segments(paragraphs: Sequence[str]) -> list[Segments]:
                 review_level = None
                 announced = announced or bool(_PLAN_HEADING.search(title))
         past = review_level is not None
-        sentence_start = True
-        for part in _PART.finditer(paragraph):
-            text = part.group()
-            if not text:
-                continue
-            # A sentence part is read with what follows it: 2023年，全省…完成 is one opening.
-            if _looks_back(paragraph[part.start() : part.start() + _LOOKAHEAD], plan_year):
+        if past:
+            segments.append((0, True))
+        for start, kind in _events(paragraph, plan_year):
+            if kind == "past":
                 past = True
                 if not announced:
                     opening_past = True
-            elif (sentence_start or past) and _turns_to_plan(text, plan_year):
-                past = review_level is not None and lead_in(text) is None
+            elif kind == "lead" or past or start == 0 or paragraph[start - 1] in _SENTENCE_END:
+                past = review_level is not None and kind != "lead"
                 if not past and not announced:
                     announced = True
                     out, segments = _settle(out, segments, opening_past)
             if not segments or segments[-1][1] != past:
-                segments.append((part.start(), past))
-            sentence_start = text[-1] in _SENTENCE_END
+                if segments and segments[-1][0] == start:
+                    segments[-1] = (start, past)
+                else:
+                    segments.append((start, past))
         out.append(segments if any(flag for _, flag in segments) else [])
     return out
 

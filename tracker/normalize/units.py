@@ -102,6 +102,7 @@ def amount_text(amount: Fraction) -> str:
     return f"{sign}{text[:-digits]}.{text[-digits:]}"
 
 
+@lru_cache(maxsize=4096)
 def canonical(value: int | float | None, value_max: int | float | None, unit: str | None) -> Canonical | None:
     """The canonical quantity of a value (range) in a written unit; None for a qualitative target."""
     if value is None:
