@@ -270,32 +270,40 @@ def doc_key(gp: GeneratedPortal, url: str) -> tuple[int, str] | None:
 
 
 def score_transition(
-    portal: Portal, k: int, events: list[dict[str, Any]], gp: GeneratedPortal, score: Score
+    portal: Portal,
+    k: int,
+    events: list[dict[str, Any]],
+    gp: GeneratedPortal,
+    score: Score,
+    only_site: int | None = None,
 ) -> None:
+    """Add transition ``k``'s figures to ``score`` (only one site's documents with ``only_site``)."""
     trans = portal.transitions[k - 1]
     by_doc: dict[tuple[int, str], list[dict[str, Any]]] = defaultdict(list)
     for e in events:
         key = doc_key(gp, e.get("url", ""))
-        if key is not None:
+        if key is not None and only_site in (None, key[0]):
             by_doc[key].append(e)
     gold_by_doc: dict[tuple[int, str], list[GoldEvent]] = defaultdict(list)
     for g in trans.events:
-        gold_by_doc[(g.site, g.path)].append(g)
+        if only_site in (None, g.site):
+            gold_by_doc[(g.site, g.path)].append(g)
+    noise = {key: kinds for key, kinds in trans.noise.items() if only_site in (None, key[0])}
     changed = set(gold_by_doc)
     for key, evs in by_doc.items():
-        if key not in changed and key not in trans.noise:
+        if key not in changed and key not in noise:
             score.events_on_other_pages += len(evs)
-    universe = changed | set(trans.noise) | set(by_doc)
+    universe = changed | set(noise) | set(by_doc)
     for key in universe:
         got = bool(by_doc.get(key))
         want = key in changed
         if got and want:
             score.documents.tp += 1
-        elif (got and key in trans.noise) or (got and not want):
+        elif got:
             score.documents.fp += 1
         elif want:
             score.documents.fn += 1
-    for key, kinds in trans.noise.items():
+    for key, kinds in noise.items():
         score.noise_docs += 1
         score.noise_total.update(kinds)
         evs = by_doc.get(key, [])
@@ -335,8 +343,12 @@ def score_transition(
             pr.fp += len(pool)
 
 
-def run_seed(seed: int, entry: str, docs_per_site: int, sites: int, verbose: bool) -> Score:
+def run_seed(
+    seed: int, entry: str, docs_per_site: int, sites: int, verbose: bool
+) -> tuple[Score, dict[str, Score]]:
+    """Crawl every state of seed's portal; the figures overall and per site (by dialect)."""
     score = Score()
+    per_site: dict[int, Score] = defaultdict(Score)
     with (
         tempfile.TemporaryDirectory(prefix=f"govwatch-accuracy-{seed}-") as tmp,
         GeneratedPortal(seed=seed, sites=sites, docs_per_site=docs_per_site) as gp,
@@ -368,23 +380,34 @@ def run_seed(seed: int, entry: str, docs_per_site: int, sites: int, verbose: boo
             new = [e for e in events if int(e.get("id", 0)) > seen]
             seen = max([seen, *(int(e.get("id", 0)) for e in events)])
             if k == 0:
-                gold = set(portal.documents(0))
-                attachments = {
-                    (s.index, a.path)
-                    for s in portal.sites
-                    for d in s.docs
-                    if d.live(0)
-                    for a in d.attachments
-                }
                 found = {doc_key(gp, e["url"]) for e in new if e["kind"] == "document_added"}
-                score.discovery_total += len(gold)
-                score.discovery_found += len(gold & found)
-                score.discovery_attachments_total += len(attachments)
-                score.discovery_attachments_found += len(attachments & found)
-                score.extra_pages += len(found - gold)
+                for target, only in ((score, None), *((per_site[s.index], s.index) for s in portal.sites)):
+                    _discovery(portal, found, target, only)
             else:
                 score_transition(portal, k, new, gp, score)
-    return score
+                for site in portal.sites:
+                    score_transition(portal, k, new, gp, per_site[site.index], only_site=site.index)
+    return score, {f"{s.index}:{s.dialect}": per_site[s.index] for s in portal.sites}
+
+
+def _discovery(
+    portal: Portal, found: set[tuple[int, str] | None], score: Score, only_site: int | None
+) -> None:
+    gold = {d for d in portal.documents(0) if only_site in (None, d[0])}
+    attachments = {
+        (s.index, a.path)
+        for s in portal.sites
+        if only_site in (None, s.index)
+        for d in s.docs
+        if d.live(0)
+        for a in d.attachments
+    }
+    mine = {f for f in found if f is not None and only_site in (None, f[0])}
+    score.discovery_total += len(gold)
+    score.discovery_found += len(gold & mine)
+    score.discovery_attachments_total += len(attachments)
+    score.discovery_attachments_found += len(attachments & mine)
+    score.extra_pages += len(mine - gold)
 
 
 # -- the normaliser on plan pages --------------------------------------------------------------------------
@@ -510,6 +533,16 @@ def print_table(label: str, s: Score) -> None:
         print("    " + ", ".join(f"{k} {a}/{n}" for k, (a, n) in kinds.items()))
 
 
+def print_sites(by_site: dict[str, Score]) -> None:
+    print("  per site: discovery | document P / R / F1 | false alarms / noise-only | target events P / R")
+    for name, s in by_site.items():
+        print(
+            f"    {name:14} {_fmt(_ratio(s.discovery_found, s.discovery_total))} | "
+            f"{_fmt(s.documents.precision)} / {_fmt(s.documents.recall)} / {_fmt(s.documents.f1)} | "
+            f"{s.false_alarm_docs} / {s.noise_docs} | {_fmt(s.targets.precision)} / {_fmt(s.targets.recall)}"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -543,14 +576,19 @@ def main(argv: list[str] | None = None) -> int:
         "per_seed": {},
     }
     total = Score()
+    dialect_totals: dict[str, Score] = {}
     if not args.no_crawl:
         for seed in seeds:
-            s = run_seed(seed, args.entry, args.docs_per_site, args.sites, args.verbose)
+            s, by_site = run_seed(seed, args.entry, args.docs_per_site, args.sites, args.verbose)
             total.add(s)
-            result["per_seed"][str(seed)] = s.json()
+            result["per_seed"][str(seed)] = {**s.json(), "by_site": {k: v.json() for k, v in by_site.items()}}
+            for name, site_score in by_site.items():
+                dialect_totals.setdefault(name.split(":", 1)[1], Score()).add(site_score)
             if not args.json:
                 print_table(f"seed {seed} (entry: {args.entry})", s)
+                print_sites(by_site)
         result["total"] = total.json()
+        result["by_dialect"] = {k: v.json() for k, v in sorted(dialect_totals.items())}
         if not args.json and len(seeds) > 1:
             print_table(f"all seeds {args.seeds} (entry: {args.entry})", total)
     if args.normalize:

@@ -410,7 +410,9 @@ class _Builder:
                 )
             elif kind == "target_add":
                 used = {t.indicator for t in c.targets()}
-                unused = [e for e in corpus.VOCABULARY if e[0] not in used]
+                unused = [
+                    e for e in corpus.VOCABULARY if e[0] not in used and not any(e[0][:4] in u for u in used)
+                ]
                 key = f"t{len(c.targets()) + 10 * k}"
                 new = corpus.make_target(rng, key, rng.choice(unused))
                 tlist = list(block.targets)

@@ -198,15 +198,13 @@ def review_block(
         while (indicator, value) in avoid:
             value += Decimal(step)
         figure = quantities.plain(value) + unit
-        if "增长" in template or "下降" in template:
-            parts.append(template.format(i=indicator, q=figure))
-        else:
-            parts.append(f"{indicator}完成{figure}")
+        # the plan's own wording, without a qualifier: only the time tells a result from a target
+        parts.append(template.format(i=indicator, q=figure))
     opener = rng.choice(
         (
             f"过去一年，全{place[-1]}",
             f"{year - 1}年，全{place[-1]}",
-            "去年，我们",
+            f"去年，全{place[-1]}",
             f"回顾{year - 1}年，全{place[-1]}",
         )
     )
@@ -232,7 +230,9 @@ def plan_content(
         blocks.append(review_block(rng, place, year, [e[:6] for e in rng.sample(entries, 3)], avoid))
     # The headline paragraph of main expected targets, then sections with the rest.
     head = targets[: max(2, len(targets) // 3)]
-    quals = [Target(f"q{i}", q, "{i}") for i, q in enumerate(rng.sample(QUALITATIVE, 2))]
+    # a qualitative target never shares its subject with a quantitative one of the same plan
+    free = [q for q in QUALITATIVE if not any(t.indicator[:4] in q for t in targets)]
+    quals = [Target(f"q{i}", q, "{i}") for i, q in enumerate(rng.sample(free, min(2, len(free))))]
     blocks.append(
         Block(
             "targets",

@@ -174,7 +174,9 @@ def attachment(site: Site, ident: int, n: int, ext: str, date: str) -> str:
 def link(site: Site, href: str, absolute: bool = False) -> str:
     """``href`` as this site writes it in a link: with its per-visit token, maybe absolute."""
     token = site.token
-    if token == "jsessionid":
+    if token == "jsessionid" and len(href) % 3 == 0:
+        href += ("&" if "?" in href else "?") + "jsessionid=@@TOK@@"
+    elif token == "jsessionid":
         path, _, query = href.partition("?")
         href = f"{path};jsessionid=@@TOK@@" + (f"?{query}" if query else "")
     elif token == "utm_source":
