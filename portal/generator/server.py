@@ -185,8 +185,12 @@ class GeneratedPortal:
         return next((s.site.index for s in self.servers if s.port == port), None)
 
     def stop(self) -> None:
-        for server in self.servers:
-            server.stop()
+        # all at once: each server's shutdown waits for its serve loop to notice
+        stoppers = [threading.Thread(target=server.stop) for server in self.servers]
+        for t in stoppers:
+            t.start()
+        for t in stoppers:
+            t.join()
 
     def __enter__(self) -> GeneratedPortal:
         return self

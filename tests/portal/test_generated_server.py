@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import html
+import json
+import os
 import re
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from http.client import HTTPResponse
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -15,6 +20,8 @@ import pytest
 from portal.generator import GeneratedPortal, dialects, route_key
 from portal.generator.model import Doc, Site
 from portal.generator.server import CHALLENGE_COOKIE
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def fetch(
@@ -183,3 +190,69 @@ def test_small_portal_serves_every_state() -> None:
                 if found[0].noise[k].faults or site.states[k].challenge:
                     continue
                 assert fetch(gp.url(site_index, path))[0] == 200, (k, path)
+
+
+def test_command_line_serves_a_seed_and_switches_state(tmp_path: Path) -> None:
+    gold = tmp_path / "gold.json"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "portal.generator",
+            "--seed",
+            "3",
+            "--sites",
+            "2",
+            "--docs-per-site",
+            "5",
+            "--gold",
+            str(gold),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        lines = [proc.stdout.readline() for _ in range(3)]
+        urls = [line.rsplit(": ", 1)[1].strip() for line in lines[:2]]
+        assert lines[2].startswith("state 0 of 0..5")
+        for url in urls:
+            assert urlsplit(url).hostname == "127.0.0.1"
+            assert fetch(url)[0] in (200, 412)
+        proc.stdin.write("2\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline().strip() == "state 2"
+        data = json.loads(gold.read_text(encoding="utf-8"))
+        assert data["seed"] == 3 and len(data["transitions"]) == 5
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_generation_is_the_same_in_another_process() -> None:
+    code = """
+import hashlib, json
+from portal.generator import generate, render
+p = generate(9, sites=2, docs_per_site=6)
+h = hashlib.sha256(json.dumps(p.gold_json(), ensure_ascii=False).encode())
+for s in p.sites:
+    for d in s.docs:
+        for k in range(p.states):
+            if d.live(k):
+                h.update(render.detail_page(p, s, d, k).body)
+print(h.hexdigest())
+"""
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=REPO,
+            env={**os.environ, "PYTHONHASHSEED": str(n)},
+        ).stdout
+        for n in (1, 2)
+    }
+    assert len(digests) == 1
