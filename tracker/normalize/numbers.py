@@ -24,7 +24,8 @@ _ARABIC = r"[0-9]+(?:,[0-9]{3})*(?:\.[0-9]+)?"
 # A Chinese numeral must carry a digit (四千五百五十, 两) or follow an "above" word (超千亿元);
 # a bare 千/百/万 elsewhere is an idiom (千家万户, 每千人口), not a quantity.
 _CN_DIGITS = "零〇一二两三四五六七八九"
-_CHINESE = rf"(?:[{_CN_DIGITS}十百千][{_CN_DIGITS}十百千点]*)"
+# 万/亿 inside a numeral only with digits after them (一万七千): 三千万元 stays 三千 + 万元.
+_CHINESE = rf"(?:[{_CN_DIGITS}十百千](?:[{_CN_DIGITS}十百千点]|[万亿](?=[{_CN_DIGITS}]))*)"
 _PREFIX_QUALIFIERS = ("不低于", "不少于", "不超过", "不高于", "超过", "至少", "超", "逾", "约", "近")
 _SUFFIX_QUALIFIERS = ("及以上", "以上", "以内", "以下", "左右", "上下", "之内")
 _RANGE_SEP = r"(?:-|－|~|～|—|–|至|到)"
@@ -41,9 +42,11 @@ QUANTITY_RE = re.compile(
 # such a run is the full pattern tried, which keeps a 45 KB page well under a millisecond.
 _UNIT_FIRST = "".join(sorted({u[0] for u in UNIT_WORDS}))
 _CANDIDATE_RE = re.compile(
-    rf"[0-9{_CN_DIGITS}十百千][0-9{_CN_DIGITS}十百千点.,]*[余多]?(?:万?亿|万)?[{re.escape(_UNIT_FIRST)}]"
+    rf"[0-9{_CN_DIGITS}十百千][0-9{_CN_DIGITS}十百千万亿点.,]*[余多]?(?:万?亿|万)?[{re.escape(_UNIT_FIRST)}]"
 )
 _NUMERAL_CHARS = frozenset("0123456789.,点" + _CN_DIGITS + "十百千")
+# Numerals that are words before these units: 一次 (once: 最多跑一次, 登录一次), 零部(件).
+_NOT_QUANTITIES = {"次": ("一",), "部": ("零", "〇")}
 _RANGE_CHARS = frozenset("-－~～—–至到")
 _PREFIX_SET = frozenset(_PREFIX_QUALIFIERS)
 _PREFIX_LAST = frozenset(p[-1] for p in _PREFIX_QUALIFIERS)
@@ -93,7 +96,7 @@ def parse_number(text: str) -> Number | None:
 def quantity_from_match(match: re.Match[str]) -> Quantity | None:
     """Build a Quantity from a ``QUANTITY_RE`` match, or None for numerals that are not numbers."""
     prefix, num, unit1, num2, approx, unit, suffix = match.groups()
-    if prefix is None and num in ("千", "百"):
+    if (prefix is None and num in ("千", "百")) or num in _NOT_QUANTITIES.get(unit, ()):
         return None
     value = int(num) if num.isdigit() else parse_number(num)  # plain integers are the common case
     if value is None and len(num) > 1 and num.endswith("千") and not approx and f"千{unit}" in UNIT_SET:

@@ -47,6 +47,9 @@ _MARKER = re.compile(
 )
 _PLAN_START = re.compile(_PLAN)
 _PART_END = re.compile(r"[。!！?？,，;；]")
+_SENTENCE_STOP = re.compile(r"[。!！?？]")
+# Words of a sentence that commits rather than reports.
+_STATES_PLAN = re.compile(r"目标[是为:：]|预期目标|力争|计划|确保|我们将|将着力")
 _REVIEW_HEADING = re.compile(
     r"回顾|成就|成效|执行情况|完成情况|工作总结|取得的?(?:成绩|进展)|过去一年|一年来|年来"
 )
@@ -60,11 +63,11 @@ Segments = list[tuple[int, bool]]  # (offset where a run starts, whether the run
 _ANY_YEAR = re.compile(rf"(?<![到至])({_YEAR})年(?![底末前]|远景)")
 
 
-def _plan_year(paragraphs: Sequence[str]) -> int | None:
+def _plan_year(paragraphs: Sequence[str], title: str = "") -> int | None:
     """The year the plan is for: the latest year a sentence starts with or a heading names
     (reviews look back; 到2035年 and 2035年远景 look further than the plan)."""
     years = [int(m.group(1)) for p in paragraphs for m in _START_YEAR.finditer(p)]
-    years += [int(m.group(1)) for p in paragraphs if _heading(p) for m in _ANY_YEAR.finditer(p)]
+    years += [int(m.group(1)) for p in (*paragraphs, title) if _heading(p) for m in _ANY_YEAR.finditer(p)]
     return max(years) if years else None
 
 
@@ -74,13 +77,25 @@ def _year_ok(year: str | None, plan_year: int | None, past: bool) -> bool:
     return int(year) < plan_year if past else int(year) >= plan_year
 
 
-def _events(paragraph: str, plan_year: int | None) -> list[tuple[int, str]]:
+def _sentence_end(paragraph: str, start: int) -> int:
+    end = _SENTENCE_STOP.search(paragraph, start)
+    return end.end() if end else len(paragraph)
+
+
+def _events(paragraph: str, plan_year: int | None, opening: bool) -> list[tuple[int, str]]:
     """(offset, "past" | "plan" | "lead") of every sentence part that looks back or turns to the plan."""
     events: list[tuple[int, str]] = []
     for match in _MARKER.finditer(paragraph):
         start = match.start()
         if match["past"] is not None:
-            if _year_ok(match["past_year"], plan_year, past=True):
+            year = match["past_year"]
+            if _year_ok(year, plan_year, past=True) or (
+                # The latest year named, before the plan is announced, in a sentence that states
+                # no plan: a plan announced as 今年 reviews the year it names.
+                opening
+                and year is not None
+                and not _STATES_PLAN.search(paragraph, start, _sentence_end(paragraph, start))
+            ):
                 events.append((start, "past"))
                 continue
             plan = _PLAN_START.match(paragraph, match.start("past"))  # 2024年，全市… in a 2024 plan
@@ -106,12 +121,13 @@ def _heading(paragraph: str) -> tuple[str, int] | None:
     return None
 
 
-def past_segments(paragraphs: Sequence[str]) -> list[Segments]:
+def past_segments(paragraphs: Sequence[str], title: str = "") -> list[Segments]:
     """Per paragraph, the runs of text about the past and about the plan, in order.
 
-    An empty list means the whole paragraph is about the plan.
+    An empty list means the whole paragraph is about the plan. The page's ``title`` may name
+    the plan's year (2025年政府工作报告).
     """
-    plan_year = _plan_year(paragraphs)
+    plan_year = _plan_year(paragraphs, title)
     out: list[Segments] = []
     announced = False  # has the plan been announced yet?
     opening_past = False
@@ -133,7 +149,7 @@ def past_segments(paragraphs: Sequence[str]) -> list[Segments]:
         past = review_level is not None
         if past:
             segments.append((0, True))
-        for start, kind in _events(paragraph, plan_year):
+        for start, kind in _events(paragraph, plan_year, not announced):
             if kind == "past":
                 past = True
                 if not announced:

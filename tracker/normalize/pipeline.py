@@ -173,8 +173,9 @@ def normalize(
     damaged = damaged_indexes(paragraphs)
     if damaged:
         warnings.append(f"{len(damaged)} damaged paragraphs kept as captured")
+    title = _title(root, fields, traditional)
     try:
-        targets, results = extract(paragraphs, headings)
+        targets, results = extract(paragraphs, headings, title)
     except Exception as exc:
         # An empty target list would read as "every target removed" downstream: refuse the
         # page instead, typed, so the fetch is logged and the next normaliser can redo it.
@@ -182,7 +183,7 @@ def normalize(
         raise ExtractionFailed(f"target extraction failed: {exc!r}") from exc
 
     snapshot: dict[str, Any] = {
-        "title": _title(root, fields, traditional),
+        "title": title,
         "metadata": fields,
         "targets": targets,
         "results": results,

@@ -151,18 +151,20 @@ def _scan_list(text: str, section: str, page: _Sink, offset: int) -> None:
 
 
 def extract(
-    paragraphs: list[str], damaged_headings: Mapping[str, tuple[str | None, str]] | None = None
+    paragraphs: list[str],
+    damaged_headings: Mapping[str, tuple[str | None, str]] | None = None,
+    title: str = "",
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
     """(targets, results) of a page in document order, keyed as the module docstring describes.
 
     ``results`` are figures the text states about the past (a review of last year); they have
     the shape of targets but are not commitments. ``damaged_headings`` maps a heading paragraph
     kept as captured (misdecoded) to what its bytes still tell (numeral or None, title tail), so
-    the targets after it are filed under it.
+    the targets after it are filed under it. The ``title`` may name the year the plan is for.
     """
     sink = _Sink()
     section = ""
-    for paragraph, segments in zip(paragraphs, past_segments(paragraphs), strict=True):
+    for paragraph, segments in zip(paragraphs, past_segments(paragraphs, title), strict=True):
         sink.segments = segments
         heading = heading_section(paragraph)
         if heading is None and damaged_headings and paragraph in damaged_headings:
