@@ -67,6 +67,22 @@ def _hint_pattern() -> re.Pattern[str]:
 
 
 _HINT = _hint_pattern()
+# Every label ends in one of these characters: a one-class scan rules most text nodes out.
+_HINT_END = re.compile(
+    "["
+    + "".join(
+        sorted(
+            {c for label in _HINT_LABELS for c in (label[-1], str(opencc.OpenCC("s2t").convert(label[-1])))}
+        )
+    )
+    + "]"
+)
+
+
+def _hinted(text: str) -> bool:
+    return _HINT_END.search(text) is not None and _HINT.search(text) is not None
+
+
 _PLACEHOLDER = re.compile(r"^[\s—–\-_/\\.·、无]*$")
 _PLACEHOLDER_EXACT = frozenset({"", "—", "— —", "--", "-", "/", "无"})
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
@@ -83,9 +99,9 @@ def find_block(root: HtmlElement, container: HtmlElement | None) -> HtmlElement 
         if el in inside:
             continue
         text, tail = el.text, el.tail
-        if text and _HINT.search(text):
+        if text and _hinted(text):
             hits.append(el)
-        if tail and _HINT.search(tail):
+        if tail and _hinted(tail):
             parent = el.getparent()
             if parent is not None and parent not in inside:
                 hits.append(parent)
@@ -189,6 +205,9 @@ def pairs(block: HtmlElement, prepare: Prepare) -> list[tuple[str, str]]:
     Comments are gone already (the page parser drops them), so a value wrapped in template
     comments reads as its text and a commented-out cell is never read.
     """
+    if block.find(".//tr") is None and block.find(".//dt") is None:
+        # rows of text (pipe rows, label:value items, alternating lines): no structure to read
+        return _pairs_from_tokens([t for line in prepare(raw_lines(block)) for t in line.split("|")])
     soup = BeautifulSoup(etree.tostring(block, encoding="unicode", method="html"), "lxml")
     for code in soup.find_all(("script", "style", "noscript")):
         code.decompose()

@@ -132,6 +132,13 @@ def _match_start(text: str, run_start: int, floor: int) -> int:
 
 def find_quantities(text: str) -> list[Quantity]:
     """Every quantity in ``text``, left to right, non-overlapping (as ``QUANTITY_RE.finditer``)."""
+    return list(_find_quantities(text))
+
+
+# Extraction and the fingerprint both read each paragraph's quantities: find them once per page
+# (``forget`` starts a page afresh, so a page's cost never depends on the pages before it).
+@lru_cache(maxsize=4096)
+def _find_quantities(text: str) -> tuple[Quantity, ...]:
     found: list[Quantity] = []
     pos = 0
     for candidate in _CANDIDATE_RE.finditer(text):
@@ -147,7 +154,7 @@ def find_quantities(text: str) -> list[Quantity]:
         quantity = quantity_from_match(match)
         if quantity is not None:
             found.append(quantity)
-    return found
+    return tuple(found)
 
 
 def canonical_of(quantity: Quantity) -> str:
@@ -162,7 +169,7 @@ def canonical_of(quantity: Quantity) -> str:
 def canonical_text(text: str) -> str:
     """``text`` with every quantity replaced by its canonical token, so two spellings of one
     quantity (``1147亿元``, ``0.1147万亿元``) give one text; for comparing, never for showing."""
-    quantities = find_quantities(text)
+    quantities = _find_quantities(text)
     if not quantities:
         return text
     out, cursor = [], 0
@@ -172,3 +179,9 @@ def canonical_text(text: str) -> str:
         cursor = quantity.end
     out.append(text[cursor:])
     return "".join(out)
+
+
+def forget() -> None:
+    """Drop the quantities remembered from earlier pages."""
+    _find_quantities.cache_clear()
+    canonical_text.cache_clear()

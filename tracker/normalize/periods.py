@@ -41,10 +41,11 @@ _PLAN = (
     rf"|(?P<plan_year>{_YEAR})年(?:是|[,，]|全[市区县省镇]|我[市区县省镇]|工作|政府|经济|主要|的|国民|重点|将)"
 )
 # Either, at the start of a sentence part (a turn happens at a comma or a sentence end), after
-# an address such as 各位代表!: one scan of the paragraph finds every candidate.
-_MARKER = re.compile(
-    rf"(?:^|(?<=[。!！?？,，;；]))\s*(?:(?:各位代表|同志们)[!！,，:：]?)?(?:(?P<past>{_PAST})|(?P<plan>{_PLAN}))"
-)
+# an address such as 各位代表!.
+_MARKER = re.compile(rf"(?:(?:各位代表|同志们)[!！,，:：]?)?(?:(?P<past>{_PAST})|(?P<plan>{_PLAN}))")
+# What such an opening can start with: most sentence parts are ruled out by one set lookup.
+_MARKER_FIRST = frozenset('各同回过刚去上前一两三五十“"新今明下展未力确计预12')
+_PART_END_RUN = re.compile(r"[。!！?？,，;；]+\s*")
 _PLAN_START = re.compile(_PLAN)
 _PART_END = re.compile(r"[。!！?？,，;；]")
 _SENTENCE_STOP = re.compile(r"[。!！?？]")
@@ -63,11 +64,14 @@ Segments = list[tuple[int, bool]]  # (offset where a run starts, whether the run
 _ANY_YEAR = re.compile(rf"(?<![到至])({_YEAR})年(?![底末前]|远景)")
 
 
-def _plan_year(paragraphs: Sequence[str], title: str = "") -> int | None:
+def _plan_year(
+    paragraphs: Sequence[str], headings: Sequence[tuple[str, int] | None], title: str = ""
+) -> int | None:
     """The year the plan is for: the latest year a sentence starts with or a heading names
     (reviews look back; 到2035年 and 2035年远景 look further than the plan)."""
     years = [int(m.group(1)) for p in paragraphs for m in _START_YEAR.finditer(p)]
-    years += [int(m.group(1)) for p in (*paragraphs, title) if _heading(p) for m in _ANY_YEAR.finditer(p)]
+    named = [p for p, h in zip(paragraphs, headings, strict=True) if h] + ([title] if _heading(title) else [])
+    years += [int(m.group(1)) for p in named for m in _ANY_YEAR.finditer(p)]
     return max(years) if years else None
 
 
@@ -85,8 +89,13 @@ def _sentence_end(paragraph: str, start: int) -> int:
 def _events(paragraph: str, plan_year: int | None, opening: bool) -> list[tuple[int, str]]:
     """(offset, "past" | "plan" | "lead") of every sentence part that looks back or turns to the plan."""
     events: list[tuple[int, str]] = []
-    for match in _MARKER.finditer(paragraph):
-        start = match.start()
+    starts = [0, *(m.end() for m in _PART_END_RUN.finditer(paragraph))]
+    for start in starts:
+        if start >= len(paragraph) or paragraph[start] not in _MARKER_FIRST:
+            continue
+        match = _MARKER.match(paragraph, start)
+        if match is None:
+            continue
         if match["past"] is not None:
             year = match["past_year"]
             if _year_ok(year, plan_year, past=True) or (
@@ -127,14 +136,14 @@ def past_segments(paragraphs: Sequence[str], title: str = "") -> list[Segments]:
     An empty list means the whole paragraph is about the plan. The page's ``title`` may name
     the plan's year (2025年政府工作报告).
     """
-    plan_year = _plan_year(paragraphs, title)
+    headings = [_heading(p) for p in paragraphs]
+    plan_year = _plan_year(paragraphs, headings, title)
     out: list[Segments] = []
     announced = False  # has the plan been announced yet?
     opening_past = False
     review_level: int | None = None  # level of the review heading whose section we are in
-    for paragraph in paragraphs:
+    for paragraph, heading in zip(paragraphs, headings, strict=True):
         segments: Segments = []
-        heading = _heading(paragraph)
         if heading is not None:
             title, level = heading
             if _REVIEW_HEADING.search(title) and not _PLAN_HEADING.search(title):

@@ -14,7 +14,7 @@ from typing import Any
 from lxml import etree
 from lxml.etree import _Element as HtmlElement
 
-from tracker.normalize import chrome, metadata
+from tracker.normalize import chrome, metadata, numbers
 from tracker.normalize.chinese import is_traditional, to_simplified_all
 from tracker.normalize.decode import check_html, decode
 from tracker.normalize.errors import (
@@ -120,6 +120,7 @@ def normalize(
     body: bytes, url: str | None = None, headers: Mapping[str, str] | None = None
 ) -> NormalizedPage:
     """Normalise one fetched page; raises a NormalizeError subclass for what is not a page."""
+    numbers.forget()
     if len(body) > MAX_BODY_BYTES:
         raise TooLarge(f"body of {len(body)} bytes exceeds {MAX_BODY_BYTES}")
     if not body or body.isspace():
