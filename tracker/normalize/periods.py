@@ -55,7 +55,7 @@ _REVIEW_HEADING = re.compile(
     r"回顾|成就|成效|执行情况|完成情况|工作总结|取得的?(?:成绩|进展)|过去一年|一年来|年来"
 )
 _PLAN_HEADING = re.compile(r"安排|目标|任务|思路|计划|打算|要求|展望|要点|举措|今年|新的一年")
-_START_YEAR = re.compile(rf"(?:^|[。!！?？])\s*({_YEAR})年")
+_YEAR_AT = re.compile(rf"({_YEAR})年")
 _HEADING_MAX = 40
 
 Segments = list[tuple[int, bool]]  # (offset where a run starts, whether the run is about the past)
@@ -69,7 +69,12 @@ def _plan_year(
 ) -> int | None:
     """The year the plan is for: the latest year a sentence starts with or a heading names
     (reviews look back; 到2035年 and 2035年远景 look further than the plan)."""
-    years = [int(m.group(1)) for p in paragraphs for m in _START_YEAR.finditer(p)]
+    years = [
+        int(m.group(1))
+        for p in paragraphs
+        for m in _YEAR_AT.finditer(p)
+        if m.start() == 0 or p[m.start() - 1] in _SENTENCE_END
+    ]
     named = [p for p, h in zip(paragraphs, headings, strict=True) if h] + ([title] if _heading(title) else [])
     years += [int(m.group(1)) for p in named for m in _ANY_YEAR.finditer(p)]
     return max(years) if years else None

@@ -81,7 +81,7 @@ class _Page:
             "comparator": target.comparator,
             "text": target.text,
             "section": section,
-            "quantity": quantity._asdict() if quantity is not None else None,
+            "quantity": quantity.as_json() if quantity is not None else None,
         }
 
 
@@ -196,7 +196,7 @@ def comparable(target: Mapping[str, Any]) -> dict[str, Any]:
     """
     quantity = canonical(target.get("value"), target.get("value_max"), target.get("unit"))
     view = {name: target.get(name) for name in COMPARED}
-    view["quantity"] = quantity._asdict() if quantity is not None else None
+    view["quantity"] = quantity.as_json() if quantity is not None else None
     if quantity is None:
         view["text"] = target.get("text")
     return view

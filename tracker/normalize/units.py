@@ -54,6 +54,9 @@ class Canonical(NamedTuple):
     amount_max: str | None
     unit: str
 
+    def as_json(self) -> dict[str, str | None]:
+        return {"amount": self.amount, "amount_max": self.amount_max, "unit": self.unit}
+
 
 @lru_cache(maxsize=512)
 def base_of(unit: str) -> tuple[str, Fraction]:
