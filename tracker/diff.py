@@ -25,11 +25,14 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
+from tracker.normalize.numbers import canonical_text
+from tracker.normalize.targets import comparable
 from tracker.textdiff import opcodes, similarity
 
 TARGET_FIELDS = ("value", "value_max", "unit", "qualifier", "text")
-# What makes a target different; ``text`` alone only matters for qualitative targets.
-MATERIAL_FIELDS = ("indicator", "value", "value_max", "unit", "qualifier", "comparator")
+# What makes a target different: its canonical quantity (not how the page spells it), qualifier,
+# comparator and indicator; ``text`` alone only matters for qualitative targets.
+MATERIAL_FIELDS = ("indicator", "quantity", "qualifier", "comparator", "text")
 DRIFT_MIN_SIMILARITY = 0.6
 MAX_EXCERPTS = 3
 EXCERPT_CONTEXT = 24
@@ -86,9 +89,18 @@ def _side(target: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _material_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
-    fields = [name for name in MATERIAL_FIELDS if old.get(name) != new.get(name)]
-    if old.get("value") is None and new.get("value") is None and old.get("text") != new.get("text"):
-        fields.append("text")
+    """Fields that differ in substance; a quantity that differs is named by the written fields
+    that changed (``value``, ``unit`` …), so a reader sees what the page now says."""
+    before, after = comparable(old), comparable(new)
+    fields: list[str] = []
+    for name in MATERIAL_FIELDS:
+        if before.get(name) == after.get(name):
+            continue
+        if name == "quantity":
+            written = [f for f in ("value", "value_max", "unit") if old.get(f) != new.get(f)]
+            fields.extend(written or ["value"])
+        else:
+            fields.append(name)
     return fields
 
 
@@ -111,7 +123,10 @@ def _target_event(
 
 def _is_drift(old: Mapping[str, Any], new: Mapping[str, Any]) -> float:
     """Similarity of two targets' indicators when they may be one target reworded, else 0."""
-    if old.get("section") != new.get("section") or old.get("unit") != new.get("unit"):
+    old_q, new_q = comparable(old)["quantity"], comparable(new)["quantity"]
+    old_unit = old_q["unit"] if old_q else None
+    new_unit = new_q["unit"] if new_q else None
+    if old.get("section") != new.get("section") or old_unit != new_unit:
         return 0.0
     old_ind, new_ind = old.get("indicator") or "", new.get("indicator") or ""
     if not old_ind or not new_ind:
@@ -250,18 +265,25 @@ def paragraph_changes(old: list[str], new: list[str]) -> list[tuple[str, str | N
 def _content_event(
     old: list[str], new: list[str], *, explained_old: list[str], explained_new: list[str]
 ) -> ChangeEvent | None:
+    # Paragraphs are compared with every quantity in its canonical form, so a number rewritten
+    # in an equal form (1万个 → 10000个) is no edit; excerpts quote the page's own wording.
+    canon_old = [canonical_text(p) for p in old]
+    canon_new = [canonical_text(p) for p in new]
+    wording = {**dict(zip(canon_old, old, strict=True)), **dict(zip(canon_new, new, strict=True))}
+    explained_old = [canonical_text(t) for t in explained_old]
+    explained_new = [canonical_text(t) for t in explained_new]
     edited: list[tuple[str, str]] = []
     added: list[str] = []
     removed: list[str] = []
-    for op, before, after in paragraph_changes(old, new):
+    for op, before, after in paragraph_changes(canon_old, canon_new):
         if op == "edited" and before is not None and after is not None:
             if not _edit_explained(before, after, explained_old, explained_new):
-                edited.append((before, after))
+                edited.append((wording[before], wording[after]))
         elif op == "added" and after is not None:
             if not _covered(after, 0, len(after), explained_new):
-                added.append(after)
+                added.append(wording[after])
         elif before is not None and not _covered(before, 0, len(before), explained_old):
-            removed.append(before)
+            removed.append(wording[before])
     if not (edited or added or removed):
         return None
     excerpts: list[dict[str, str]] = [_excerpt_of_edit(a, b) for a, b in edited[:MAX_EXCERPTS]]

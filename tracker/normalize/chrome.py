@@ -10,7 +10,11 @@ from lxml.etree import _Element as HtmlElement
 
 # Known body containers of the common portal platforms, most specific first.
 CONTAINER_IDS = ("zoom", "Zoom", "UCAP-CONTENT", "zoomcon")
-CONTAINER_CLASSES = ("TRS_Editor", "TRS_UEDITOR", "trs_editor_view", "article-con", "pages_content", "wzcon")
+# (an element whose id is article_content is court.gov.cn's search button: not listed)
+CONTAINER_CLASSES = (
+    "TRS_Editor", "TRS_UEDITOR", "trs_editor_view", "wip_art_con", "txt_txt", "ivs_content",
+    "Article_content", "main-txt", "article-con", "zoom", "pages_content", "wzcon",
+)  # fmt: skip
 _CLASS_SET = frozenset(CONTAINER_CLASSES)
 DROP_TAGS = frozenset(
     {
@@ -138,9 +142,163 @@ def raw_lines(el: HtmlElement) -> list[str]:
 
 
 def is_chrome_line(line: str) -> bool:
+    """A serving-time clock, or a short fragment of page furniture (字号, 打印本页, 分享到 …).
+
+    A sentence is never chrome for a word it contains (推动发展成果分享到每一户家庭。), nor is a
+    numbered heading: only lines that read as labels and buttons qualify.
+    """
     if _CLOCK_LINE.match(line):
         return True
-    return len(line) <= CHROME_LINE_MAX and CHROME_LINE.search(line) is not None
+    if len(line) > CHROME_LINE_MAX or _SENTENCE_MARK.search(line) or _NUMBERED.match(line):
+        return False
+    return CHROME_LINE.search(line) is not None
+
+
+# -- the body as structure tells it ------------------------------------------------------------
+
+_SENTENCE_MARK = re.compile(r"[。!?;]|[,，][^,，]*[\u4e00-\u9fff]{4}")
+_NUMBERED = re.compile(r"^\s*(?:[(（][一二三四五六七八九十]{1,3}[)）]|[一二三四五六七八九十]{1,3}、)")
+# Files a page offers; a link to one is content (an attachment-only page is all such links).
+_FILE_HREF = re.compile(
+    r"(?i)\.(?:pdf|docx?|xlsx?|wps|et|ofd|zip|rar|7z|txt|pptx?|jpe?g|png|gif|mp4|mp3)(?:$|[?#])"
+)
+_MEDIA_TAGS = frozenset({"video", "audio", "embed", "object", "iframe"})
+# A stylesheet rule or a script call that a template wrote as text: syntax, not prose.
+_CODE_LINE = re.compile(
+    r"^(?:[A-Za-z0-9_\-\s,>:*\[\]=\"'.#@]*\{[^{}]*\}\s*)+$"
+    r"|^[A-Za-z_$][A-Za-z0-9_$]*(?:\s*\.\s*[A-Za-z_$][A-Za-z0-9_$]*)*\s*\([^()]*\)\s*;?$"
+)
+# The heading of a link list that ends a page: 相关阅读, 相关链接, 网站导航, 热点推荐 …
+_LIST_HEADING = re.compile(r"相关|导航|推荐|热点|阅读|链接|专题|栏目|登录|注册|更多|友情")
+_LINKY = 0.6  # share of a line's text in links that makes it a navigation line
+_LABEL_MAX = 12  # a list's own heading (相关阅读, 网站导航) is at most this long
+
+
+def _link_kind(a: HtmlElement) -> str:
+    href = (a.get("href") or "").strip()
+    if href and _FILE_HREF.search(href):
+        return "file"
+    return "link"
+
+
+def _walk_body(el: HtmlElement, out: list[str], links: list[int], state: list[bool | None]) -> None:
+    """Like ``_walk``, also counting per chunk the characters of links to other pages (``links``),
+    and reading only between ContentStart/ContentEnd markers when ``state[0]`` is not None."""
+    tag = el.tag
+    if tag == "meta" and state[0] is not None:
+        name = el.get("name")
+        if name == "ContentStart":
+            state[0] = True
+        elif name == "ContentEnd":
+            state[0] = False
+    if not isinstance(tag, str) or is_chrome(el):
+        if el.tail and state[0] is not False:
+            out.append(el.tail)
+            links.append(0)
+        return
+    reading = state[0] is not False
+    block = tag in BLOCK_TAGS
+    if block:
+        out.append(_BREAK)
+        links.append(0)
+    start = len(out)
+    if el.text and reading:
+        out.append(el.text)
+        links.append(0)
+    for child in el:
+        _walk_body(child, out, links, state)
+    if tag == "a" and _link_kind(el) == "link":
+        for n in range(start, len(out)):
+            if out[n] is not _BREAK:
+                links[n] = len(out[n].strip())
+    if block:
+        out.append(_BREAK)
+        links.append(0)
+    if el.tail and state[0] is not False:
+        out.append(el.tail)
+        links.append(0)
+
+
+def marked_container(root: HtmlElement) -> HtmlElement | None:
+    """The nearest element holding both ContentStart and ContentEnd markers, if the page has them."""
+    start = end = None
+    for meta in root.iter("meta"):
+        name = meta.get("name")
+        if name == "ContentStart" and start is None and meta.getparent() is not None:
+            if meta.getparent().tag != "head":
+                start = meta
+        elif name == "ContentEnd" and start is not None:
+            end = meta
+            break
+    if start is None or end is None:
+        return None
+    lineage = set(start.iterancestors())
+    return next((a for a in end.iterancestors() if a in lineage), None)
+
+
+def body_lines(el: HtmlElement, marked: bool = False) -> list[str]:
+    """Text lines of the body in ``el``, chrome left out by structure and position.
+
+    Chrome elements (by tag, class or id) are skipped; with ``marked``, only what stands
+    between the ContentStart and ContentEnd markers is read. Then, by position: the trailing
+    run of navigation lines (mostly link text: site menus, login, related-reading lists with
+    their heading, print and share buttons) is cut. Links to files are content, never chrome.
+    """
+    out: list[str] = [_BREAK]
+    links: list[int] = [0]
+    state: list[bool | None] = [False if marked else None]
+    if el.text and not marked:
+        out.append(el.text)
+        links.append(0)
+    for child in el:
+        _walk_body(child, out, links, state)
+    lines: list[tuple[str, bool]] = []
+    text: list[str] = []
+    linked = 0
+    for chunk, count in zip(out, links, strict=True):
+        if chunk is _BREAK:
+            _close(text, linked, lines)
+            text, linked = [], 0
+        else:
+            text.append(chunk)
+            linked += count
+    _close(text, linked, lines)
+    return _trim_tail(lines)
+
+
+def _close(text: list[str], linked: int, lines: list[tuple[str, bool]]) -> None:
+    line = "".join(text).strip()
+    if not line:
+        return
+    if _CODE_LINE.match(line):
+        return
+    size = len(line) - line.count(" ")  # lines are cleaned later: spaces are the whitespace left
+    lines.append((line, linked >= _LINKY * size and not _SENTENCE_MARK.search(line)))
+
+
+def _trim_tail(lines: list[tuple[str, bool]]) -> list[str]:
+    """Cut the trailing run of navigation: link lines, furniture lines, and the short heading of
+    a link list (相关阅读) when what follows it was cut."""
+    end = len(lines)
+    cut_links = False
+    while end > 0:
+        line, linky = lines[end - 1]
+        if linky:
+            cut_links = True
+        elif not (
+            is_chrome_line(line)
+            or (cut_links and len(line) <= _LABEL_MAX and _LIST_HEADING.search(line) is not None)
+        ):
+            break
+        end -= 1
+    return [line for line, _ in lines[:end]]
+
+
+def has_attachments(el: HtmlElement) -> bool:
+    """Whether ``el`` offers files or media (an attachment-only or video page)."""
+    return any(_link_kind(a) == "file" for a in el.iter("a")) or any(
+        child.tag in _MEDIA_TAGS for child in el.iter()
+    )
 
 
 _LEAD_END = re.compile(r"[。,;:!?]")

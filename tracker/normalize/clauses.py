@@ -16,6 +16,7 @@ from tracker.normalize.wording import (
     action_end,
     action_start,
     adverb_end,
+    baseline_end,
     distributive_end,
     only_actions,
     relational_end,
@@ -76,6 +77,8 @@ def _target(raw: str, quantity: Quantity, text: str, embedded: list[Quantity], r
             indicator, distributive, comparator = head_part, word, verb or None
     if adverb := adverb_end(indicator):
         indicator = indicator[: -len(adverb)]
+    if baseline := baseline_end(indicator):
+        indicator = indicator[: -len(baseline)]
     subject = indicator
     if comparator is None:
         if verb := action_start(indicator):
@@ -325,8 +328,9 @@ def scan_clause(
             ):
                 # A、B比重达X、Y: a bare value list after a list of indicators, 分别 left unsaid.
                 targets[-1] = replace(targets[-1], distributive="、")
-        elif previous is not None and raw.lstrip(" 、,，").startswith("其中"):
-            # Only a 其中 part leans on the sentence part before it; any other stands alone.
+        elif previous is not None and (raw.lstrip(" 、,，").startswith("其中") or not target.indicator):
+            # Only a 其中 part, or one that names nothing (今年力争突破20亿元), leans on the
+            # sentence part before it; any other stands alone.
             target = _resolve(target, previous, raw, cursor, embedded)
         if target.indicator or target.distributive:
             targets.append(target)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import opencc
+from bs4 import BeautifulSoup, Tag
+from lxml import etree
 from lxml.etree import _Element as HtmlElement
 
 from tracker.normalize.chrome import raw_lines
@@ -45,11 +48,41 @@ IGNORED = frozenset(
         "今天是",
     }
 )
-# Traditional spellings, so the block can be found before conversion.
-_HINT = re.compile(
-    r"索\s*引\s*[号號]|[发發]布机构|[發发]布機構|公[开開]日期|生成日期|[发發]文日期|成文日期|文件[编編][号號]"
-    r"|[发發]文字[号號]|信息名[称稱]|[内內]容概述|公[开開]方式|公[开開]范[围圍]|[关關][键鍵][词詞]"
+# Labels distinctive enough to find the block by (标题, 分类 … also head ordinary paragraphs).
+_HINT_LABELS = sorted({label for label in LABELS if len(label) >= 3} | {"文号"}, key=len, reverse=True)
+
+
+def _hint_pattern() -> re.Pattern[str]:
+    """Every distinctive label, in simplified or traditional characters, with any spacing
+    between its characters (索　引　号), so the block is found before the text is converted."""
+    to_traditional = opencc.OpenCC("s2t")
+    alternatives = []
+    for label in _HINT_LABELS:
+        chars = []
+        for char in label:
+            variant = str(to_traditional.convert(char))
+            chars.append(f"[{char}{variant}]" if variant != char else char)
+        alternatives.append(r"\s*".join(chars))
+    return re.compile("|".join(alternatives))
+
+
+_HINT = _hint_pattern()
+# Every label ends in one of these characters: a one-class scan rules most text nodes out.
+_HINT_END = re.compile(
+    "["
+    + "".join(
+        sorted(
+            {c for label in _HINT_LABELS for c in (label[-1], str(opencc.OpenCC("s2t").convert(label[-1])))}
+        )
+    )
+    + "]"
 )
+
+
+def _hinted(text: str) -> bool:
+    return _HINT_END.search(text) is not None and _HINT.search(text) is not None
+
+
 _PLACEHOLDER = re.compile(r"^[\s—–\-_/\\.·、无]*$")
 _PLACEHOLDER_EXACT = frozenset({"", "—", "— —", "--", "-", "/", "无"})
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
@@ -66,9 +99,9 @@ def find_block(root: HtmlElement, container: HtmlElement | None) -> HtmlElement 
         if el in inside:
             continue
         text, tail = el.text, el.tail
-        if text and _HINT.search(text):
+        if text and _hinted(text):
             hits.append(el)
-        if tail and _HINT.search(tail):
+        if tail and _hinted(tail):
             parent = el.getparent()
             if parent is not None and parent not in inside:
                 hits.append(parent)
@@ -89,17 +122,49 @@ def find_block(root: HtmlElement, container: HtmlElement | None) -> HtmlElement 
     return block
 
 
-def _pairs_from_table(block: HtmlElement, prepare: Prepare) -> list[tuple[str, str]]:
-    rows = [[" ".join(raw_lines(c)) for c in row if c.tag in ("td", "th")] for row in block.iter("tr")]
-    flat = iter(prepare([cell for row in rows for cell in row]))
+def _cell_text(cell: Tag) -> str:
+    return " ".join(cell.get_text("\n").split())
+
+
+def _grid(soup: BeautifulSoup) -> list[list[str]] | None:
+    """Rows of label and value cells: leaf ``<tr>`` rows (a row holding a nested table is a
+    frame, not data) of ``<th>``/``<td>`` cells, or ``<dt>``/``<dd>`` pairs of a ``<dl>``."""
+    rows = [
+        [_cell_text(c) for c in tr.find_all(("td", "th"), recursive=False)]
+        for tr in soup.find_all("tr")
+        if tr.find("tr") is None
+    ]
+    rows = [row for row in rows if any(row)]
+    if rows:
+        return rows
+    terms = soup.find_all("dt")
+    if not terms:
+        return None
+    grid = []
+    for term in terms:
+        definition = term.find_next_sibling(("dd", "dt"))
+        value = _cell_text(definition) if definition is not None and definition.name == "dd" else ""
+        grid.append([_cell_text(term), value])
+    return grid
+
+
+def _pairs_from_grid(grid: list[list[str]], prepare: Prepare) -> list[tuple[str, str]]:
+    flat = iter(prepare([cell for row in grid for cell in row]))
     pairs: list[tuple[str, str]] = []
-    for row in rows:
+    for row in grid:
         cells = [next(flat) for _ in row]
-        if len(cells) >= 2 and len(cells) % 2 == 0 and not any(_LABEL_VALUE.match(c) for c in cells[::2]):
-            pairs.extend(zip(cells[::2], cells[1::2], strict=True))
+        labels = cells[::2]
+        if len(cells) >= 2 and len(cells) % 2 == 0 and all(_is_label_cell(c) for c in labels):
+            pairs.extend(zip(labels, cells[1::2], strict=True))  # to_fields drops the colons
         else:
             pairs.extend(_pairs_from_tokens([t for c in cells for t in c.split("|")]))
     return pairs
+
+
+def _is_label_cell(cell: str) -> bool:
+    """A cell that is a label alone (发文字号, 发文字号:), not ``label:value`` in one cell."""
+    match = _LABEL_VALUE.match(cell)
+    return match is None or not match["value"].strip()
 
 
 def _is_label(token: str) -> bool:
@@ -117,23 +182,38 @@ def _pairs_from_tokens(tokens: list[str]) -> list[tuple[str, str]]:
     while i < len(tokens):
         token = tokens[i]
         match = _LABEL_VALUE.match(token)
-        if match:
+        if match and match["value"].strip():
             pairs.append((match["label"], match["value"]))
-        elif _is_label(token) or (token.endswith((":", ":")) and _PLAIN_LABEL.match(token)):
+        elif match or _is_label(token) or (token.endswith((":", ":")) and _PLAIN_LABEL.match(token)):
+            # a label alone (发文字号 or 发文字号:): its value is the next token, unless that is a label
+            label = match["label"] if match else token
             nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
             if nxt and not _is_label(nxt) and not _LABEL_VALUE.match(nxt):
-                pairs.append((token, nxt))
+                pairs.append((label, nxt))
                 i += 1
             else:
-                pairs.append((token, ""))
+                pairs.append((label, ""))
         i += 1
     return pairs
 
 
 def pairs(block: HtmlElement, prepare: Prepare) -> list[tuple[str, str]]:
-    """(label, value) pairs in block order; ``prepare`` repairs, cleans and simplifies text."""
-    if block.tag == "table" or block.find(".//tr") is not None:
-        return _pairs_from_table(block, prepare)
+    """(label, value) pairs in block order; ``prepare`` repairs, cleans and simplifies text.
+
+    The block is small and its layouts many (table cells, ``<th>``, ``<dl>``, ``<li><span>``,
+    ``<b>label:</b>`` cells, pipe rows, alternating lines): BeautifulSoup reads its structure.
+    Comments are gone already (the page parser drops them), so a value wrapped in template
+    comments reads as its text and a commented-out cell is never read.
+    """
+    if block.find(".//tr") is None and block.find(".//dt") is None:
+        # rows of text (pipe rows, label:value items, alternating lines): no structure to read
+        return _pairs_from_tokens([t for line in prepare(raw_lines(block)) for t in line.split("|")])
+    soup = BeautifulSoup(etree.tostring(block, encoding="unicode", method="html"), "lxml")
+    for code in soup.find_all(("script", "style", "noscript")):
+        code.decompose()
+    grid = _grid(soup)
+    if grid is not None:
+        return _pairs_from_grid(grid, prepare)
     return _pairs_from_tokens([t for line in prepare(raw_lines(block)) for t in line.split("|")])
 
 

@@ -8,24 +8,24 @@ from typing import NamedTuple
 
 import cn2an
 
+from tracker.normalize.units import MAGNITUDE_PATTERN, UNIT_WORDS
+from tracker.normalize.units import canonical as canonical_quantity
+
 Number = int | float
 
-_BASE_UNITS = (
-    "个百分点 平方公里 平方米 立方米 千瓦时 千瓦 千米 千克 公里 公斤 公顷 "
-    "美元 人次 场次 标箱 元 亩 吨 人 名 户 家 个 套 辆 台 项 所 座 "
-    "条 部 间 件 场 块 张 处 次 株 艘 倍"
-)
-# 万/亿 written between number and base unit stay part of the unit (13万人 → 13, 万人), so
-# equal quantities compare equal exactly when written in the same unit, as the reader sees them.
-_MAGNITUDE = r"(?:万亿|亿|万)"
-# Longest first, so the alternation prefers 场次 over 场 and 人次 over 人.
-_UNIT_WORDS = "|".join(sorted(_BASE_UNITS.split(), key=len, reverse=True))
+# Longest first, so the alternation prefers 场次 over 场, 人次 over 人 and 千瓦 over a 千 magnitude.
+_UNIT_WORDS = "|".join(re.escape(word) for word in UNIT_WORDS)
+UNIT_SET = frozenset(UNIT_WORDS)
+# 万/亿/千 … written between number and base unit stay part of the unit as written (13万人 → 13,
+# 万人): what a reader sees. Their canonical form multiplies them out (tracker.normalize.units).
+_MAGNITUDE = MAGNITUDE_PATTERN
 _UNIT = rf"(?:%|‰|{_MAGNITUDE}?(?:{_UNIT_WORDS})(?:\([^()]{{1,3}}\))?)"
 _ARABIC = r"[0-9]+(?:,[0-9]{3})*(?:\.[0-9]+)?"
 # A Chinese numeral must carry a digit (四千五百五十, 两) or follow an "above" word (超千亿元);
 # a bare 千/百/万 elsewhere is an idiom (千家万户, 每千人口), not a quantity.
 _CN_DIGITS = "零〇一二两三四五六七八九"
-_CHINESE = rf"(?:[{_CN_DIGITS}十百千][{_CN_DIGITS}十百千点]*)"
+# 万/亿 inside a numeral only with digits after them (一万七千): 三千万元 stays 三千 + 万元.
+_CHINESE = rf"(?:[{_CN_DIGITS}十百千](?:[{_CN_DIGITS}十百千点]|[万亿](?=[{_CN_DIGITS}]))*)"
 _PREFIX_QUALIFIERS = ("不低于", "不少于", "不超过", "不高于", "超过", "至少", "超", "逾", "约", "近")
 _SUFFIX_QUALIFIERS = ("及以上", "以上", "以内", "以下", "左右", "上下", "之内")
 _RANGE_SEP = r"(?:-|－|~|～|—|–|至|到)"
@@ -40,11 +40,13 @@ QUANTITY_RE = re.compile(
 )
 # Cheap first pass: a run of numerals straight before the first character of a unit. Only around
 # such a run is the full pattern tried, which keeps a 45 KB page well under a millisecond.
-_UNIT_FIRST = "".join(sorted({u[0] for u in _BASE_UNITS.split()} | {"%", "‰"}))
+_UNIT_FIRST = "".join(sorted({u[0] for u in UNIT_WORDS}))
 _CANDIDATE_RE = re.compile(
-    rf"[0-9{_CN_DIGITS}十百千][0-9{_CN_DIGITS}十百千点.,]*[余多]?(?:万亿|亿|万)?[{_UNIT_FIRST}]"
+    rf"[0-9{_CN_DIGITS}十百千][0-9{_CN_DIGITS}十百千万亿点.,]*[余多]?(?:万?亿|万)?[{re.escape(_UNIT_FIRST)}]"
 )
 _NUMERAL_CHARS = frozenset("0123456789.,点" + _CN_DIGITS + "十百千")
+# Numerals that are words before these units: 一次 (once: 最多跑一次, 登录一次), 零部(件).
+_NOT_QUANTITIES = {"次": ("一",), "部": ("零", "〇")}
 _RANGE_CHARS = frozenset("-－~～—–至到")
 _PREFIX_SET = frozenset(_PREFIX_QUALIFIERS)
 _PREFIX_LAST = frozenset(p[-1] for p in _PREFIX_QUALIFIERS)
@@ -94,9 +96,12 @@ def parse_number(text: str) -> Number | None:
 def quantity_from_match(match: re.Match[str]) -> Quantity | None:
     """Build a Quantity from a ``QUANTITY_RE`` match, or None for numerals that are not numbers."""
     prefix, num, unit1, num2, approx, unit, suffix = match.groups()
-    if prefix is None and num in ("千", "百", "十"):
+    if (prefix is None and num in ("千", "百")) or num in _NOT_QUANTITIES.get(unit, ()):
         return None
     value = int(num) if num.isdigit() else parse_number(num)  # plain integers are the common case
+    if value is None and len(num) > 1 and num.endswith("千") and not approx and f"千{unit}" in UNIT_SET:
+        # 一千千米, 三千千瓦: the numeral run took the 千 of the unit
+        value, unit = parse_number(num[:-1]), f"千{unit}"
     if value is None:
         return None
     value_max = None
@@ -127,6 +132,13 @@ def _match_start(text: str, run_start: int, floor: int) -> int:
 
 def find_quantities(text: str) -> list[Quantity]:
     """Every quantity in ``text``, left to right, non-overlapping (as ``QUANTITY_RE.finditer``)."""
+    return list(_find_quantities(text))
+
+
+# Extraction and the fingerprint both read each paragraph's quantities: find them once per page
+# (``forget`` starts a page afresh, so a page's cost never depends on the pages before it).
+@lru_cache(maxsize=4096)
+def _find_quantities(text: str) -> tuple[Quantity, ...]:
     found: list[Quantity] = []
     pos = 0
     for candidate in _CANDIDATE_RE.finditer(text):
@@ -142,4 +154,34 @@ def find_quantities(text: str) -> list[Quantity]:
         quantity = quantity_from_match(match)
         if quantity is not None:
             found.append(quantity)
-    return found
+    return tuple(found)
+
+
+def canonical_of(quantity: Quantity) -> str:
+    """A quantity as one comparable token: qualifier, exact amount (range) and base unit."""
+    form = canonical_quantity(quantity.value, quantity.value_max, quantity.unit)
+    assert form is not None
+    high = f"~{form.amount_max}" if form.amount_max is not None else ""
+    return f"⟦{quantity.qualifier or ''}|{form.amount}{high}|{form.unit}⟧"
+
+
+@lru_cache(maxsize=4096)
+def canonical_text(text: str) -> str:
+    """``text`` with every quantity replaced by its canonical token, so two spellings of one
+    quantity (``1147亿元``, ``0.1147万亿元``) give one text; for comparing, never for showing."""
+    quantities = _find_quantities(text)
+    if not quantities:
+        return text
+    out, cursor = [], 0
+    for quantity in quantities:
+        out.append(text[cursor : quantity.start])
+        out.append(canonical_of(quantity))
+        cursor = quantity.end
+    out.append(text[cursor:])
+    return "".join(out)
+
+
+def forget() -> None:
+    """Drop the quantities remembered from earlier pages."""
+    _find_quantities.cache_clear()
+    canonical_text.cache_clear()

@@ -14,7 +14,7 @@ from typing import Any
 from lxml import etree
 from lxml.etree import _Element as HtmlElement
 
-from tracker.normalize import chrome, metadata
+from tracker.normalize import chrome, metadata, numbers
 from tracker.normalize.chinese import is_traditional, to_simplified_all
 from tracker.normalize.decode import check_html, decode
 from tracker.normalize.errors import (
@@ -24,15 +24,15 @@ from tracker.normalize.errors import (
     NotHtml,
     TooLarge,
 )
+from tracker.normalize.numbers import canonical_text
 from tracker.normalize.repair import damaged_heading, damaged_indexes, fix_cp1252_mojibake, repair_lines
-from tracker.normalize.targets import extract_targets
+from tracker.normalize.targets import comparable, extract
 from tracker.normalize.text import clean, clean_visible_lines, drop_invisible_lines
 
 log = logging.getLogger(__name__)
 
 NORMALIZER_VERSION = "1.3"
 MAX_BODY_BYTES = 32 * 1024 * 1024
-FINGERPRINT_KEYS = ("title", "metadata", "targets", "paragraphs")
 _SCRIPT_SAMPLE = 4000  # body characters enough to tell a traditional page from a simplified one
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 _MARKUP = re.compile(r"<\s*[A-Za-z!]")
@@ -54,7 +54,18 @@ class NormalizedPage:
 
 
 def fingerprint(snapshot: Mapping[str, Any]) -> str:
-    content = {key: snapshot.get(key) for key in FINGERPRINT_KEYS}
+    """sha256 of what a reader calls content, blind to how equal quantities are spelled.
+
+    Title and paragraphs enter with every quantity as its canonical token, targets as their
+    comparable view; ``results`` are read from the paragraphs, so they are in it already.
+    """
+    targets = snapshot.get("targets") or {}
+    content = {
+        "title": canonical_text(snapshot.get("title") or ""),
+        "metadata": snapshot.get("metadata"),
+        "targets": {key: comparable(target) for key, target in targets.items()},
+        "paragraphs": [canonical_text(p) for p in snapshot.get("paragraphs") or []],
+    }
     blob = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
@@ -112,6 +123,7 @@ def normalize(
     body: bytes, url: str | None = None, headers: Mapping[str, str] | None = None
 ) -> NormalizedPage:
     """Normalise one fetched page; raises a NormalizeError subclass for what is not a page."""
+    numbers.forget()
     if len(body) > MAX_BODY_BYTES:
         raise TooLarge(f"body of {len(body)} bytes exceeds {MAX_BODY_BYTES}")
     if not body or body.isspace():
@@ -130,8 +142,12 @@ def normalize(
         text = _PARTIAL_TAG.sub("", text)  # the parser would keep a cut-off `<di` as text
     root = _parse(text)
 
-    container = chrome.known_container(root)
-    block = metadata.find_block(root, container)
+    container = chrome.marked_container(root)
+    marked = container is not None
+    if container is None:
+        container = chrome.known_container(root)
+    # Between markers the metadata block may share the body's parent: look for it everywhere.
+    block = metadata.find_block(root, None if marked else container)
     if container is None:
         # Text density on a cut-off page would promote whatever came first (a metadata
         # cell, a menu) to the body: better no document than an invented one.
@@ -139,7 +155,7 @@ def normalize(
         if container is None:
             raise NoContent("no body text")
         warnings.append("body found by text density")
-    raw = chrome.raw_lines(container)
+    raw = chrome.body_lines(container, marked)
     # One script decision per page, from its body, so title, metadata and body convert alike.
     traditional = is_traditional("".join(raw)[:_SCRIPT_SAMPLE])
     hints = _damaged_headings(raw)
@@ -150,15 +166,20 @@ def normalize(
     lines = [line for line in prepared if line]
     paragraphs = chrome.drop_repeats(line for line in lines if not chrome.is_chrome_line(line))
     if not any(_WORDISH.search(p) for p in paragraphs):
-        raise NoContent("no body text")
+        if not chrome.has_attachments(container):
+            raise NoContent("no body text")
+        # An attachment-only or video page: a page whose content is its files.
+        paragraphs = []
+        warnings.append("no body text: attachments only")
 
     simplify = functools.partial(prepare, traditional=traditional)
     fields = metadata.to_fields(metadata.pairs(block, simplify)) if block is not None else {}
     damaged = damaged_indexes(paragraphs)
     if damaged:
         warnings.append(f"{len(damaged)} damaged paragraphs kept as captured")
+    title = _title(root, fields, traditional)
     try:
-        targets = extract_targets(paragraphs, headings)
+        targets, results = extract(paragraphs, headings, title)
     except Exception as exc:
         # An empty target list would read as "every target removed" downstream: refuse the
         # page instead, typed, so the fetch is logged and the next normaliser can redo it.
@@ -166,9 +187,10 @@ def normalize(
         raise ExtractionFailed(f"target extraction failed: {exc!r}") from exc
 
     snapshot: dict[str, Any] = {
-        "title": _title(root, fields, traditional),
+        "title": title,
         "metadata": fields,
         "targets": targets,
+        "results": results,
         "paragraphs": paragraphs,
         "damaged": damaged,
         "normalizer": NORMALIZER_VERSION,

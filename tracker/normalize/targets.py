@@ -39,7 +39,9 @@ from typing import Any
 
 from tracker.normalize.clauses import Target, scan_clause, scan_list_item
 from tracker.normalize.numbers import find_quantities
+from tracker.normalize.periods import Segments, is_past, past_segments
 from tracker.normalize.sections import heading_section, lead_in, recovered_section
+from tracker.normalize.units import canonical
 
 _SENTENCE_END_RE = re.compile(r"[。!！?？]")
 # A comma between a digit and exactly three digits is a thousands separator (4,550), not a clause break.
@@ -59,9 +61,10 @@ class _Page:
     seen: dict[str, int] = field(default_factory=dict)
 
     def add(self, target: Target, section: str) -> None:
+        quantity = canonical(target.value, target.value_max, target.unit)
         base = f"{section}/{target.indicator}"
-        if target.unit:
-            base += f"[{target.unit}]"
+        if quantity is not None:
+            base += f"[{quantity.unit}]"
         count = self.seen.get(base, 0) + 1
         self.seen[base] = count
         key = base if count == 1 else f"{base}#{count}"
@@ -78,7 +81,21 @@ class _Page:
             "comparator": target.comparator,
             "text": target.text,
             "section": section,
+            "quantity": quantity.as_json() if quantity is not None else None,
         }
+
+
+@dataclass(slots=True)
+class _Sink:
+    """Routes each target to the plan's targets or, when its sentence is about the past, to results."""
+
+    targets: _Page = field(default_factory=_Page)
+    results: _Page = field(default_factory=_Page)
+    segments: Segments = field(default_factory=list)
+
+    def add(self, target: Target, section: str, offset: int) -> None:
+        page = self.results if self.segments and is_past(self.segments, offset) else self.targets
+        page.add(target, section)
 
 
 def _split(text: str, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
@@ -91,7 +108,7 @@ def _split(text: str, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
     return spans
 
 
-def _scan_body(text: str, section: str, page: _Page) -> None:
+def _scan_body(text: str, section: str, page: _Sink, offset: int = 0) -> None:
     quantities = find_quantities(text)
     if not quantities:
         return
@@ -115,12 +132,12 @@ def _scan_body(text: str, section: str, page: _Page) -> None:
         if previous is not None and _SENTENCE_END_RE.search(text, previous_hi, lo):
             previous = None
         for target in scan_clause(text, lo, hi, inside, previous):
-            page.add(target, section)
+            page.add(target, section, offset + lo)
             previous = target
         previous_hi = hi
 
 
-def _scan_list(text: str, section: str, page: _Page) -> None:
+def _scan_list(text: str, section: str, page: _Sink, offset: int) -> None:
     separator = _LIST_SEP_RE if _LIST_SEP_RE.search(text) else _CLAUSE_SEP_RE
     previous: Target | None = None
     for start, end in _split(text, separator):
@@ -129,21 +146,26 @@ def _scan_list(text: str, section: str, page: _Page) -> None:
             continue
         quantities = find_quantities(item)
         for target in scan_list_item(item, quantities, previous):
-            page.add(target, section)
+            page.add(target, section, offset + start)
             previous = target
 
 
-def extract_targets(
-    paragraphs: list[str], damaged_headings: Mapping[str, tuple[str | None, str]] | None = None
-) -> dict[str, dict[str, Any]]:
-    """Every target of a page in document order, keyed as the module docstring describes.
+def extract(
+    paragraphs: list[str],
+    damaged_headings: Mapping[str, tuple[str | None, str]] | None = None,
+    title: str = "",
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """(targets, results) of a page in document order, keyed as the module docstring describes.
 
-    ``damaged_headings`` maps a heading paragraph kept as captured (misdecoded) to what its bytes
-    still tell (numeral or None, title tail), so the targets after it are filed under it.
+    ``results`` are figures the text states about the past (a review of last year); they have
+    the shape of targets but are not commitments. ``damaged_headings`` maps a heading paragraph
+    kept as captured (misdecoded) to what its bytes still tell (numeral or None, title tail), so
+    the targets after it are filed under it. The ``title`` may name the year the plan is for.
     """
-    page = _Page()
+    sink = _Sink()
     section = ""
-    for paragraph in paragraphs:
+    for paragraph, segments in zip(paragraphs, past_segments(paragraphs, title), strict=True):
+        sink.segments = segments
         heading = heading_section(paragraph)
         if heading is None and damaged_headings and paragraph in damaged_headings:
             heading = recovered_section(*damaged_headings[paragraph], section)
@@ -151,11 +173,37 @@ def extract_targets(
             section = heading
         lead = lead_in(paragraph)
         if lead is None:
-            _scan_body(paragraph, section, page)
+            _scan_body(paragraph, section, sink)
             continue
         list_end = _SENTENCE_END_RE.search(paragraph, lead.end())
         stop = list_end.start() if list_end else len(paragraph)
-        _scan_body(paragraph[: lead.start()], section, page)
-        _scan_list(paragraph[lead.end() : stop], lead["label"], page)
-        _scan_body(paragraph[stop:], section, page)
-    return page.targets
+        _scan_body(paragraph[: lead.start()], section, sink)
+        _scan_list(paragraph[lead.end() : stop], lead["label"], sink, lead.end())
+        _scan_body(paragraph[stop:], section, sink, stop)
+    return sink.targets.targets, sink.results.targets
+
+
+# What a target states; a rewrite of its number in an equal form (1147亿元 → 0.1147万亿元) or of
+# its wording around the number changes none of it.
+COMPARED = ("indicator", "quantity", "qualifier", "comparator", "section")
+
+
+def comparable(target: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields that make two targets the same target with the same value.
+
+    The quantity is derived from the value and unit as written (a stored snapshot of any
+    normaliser version has those); a qualitative target is also its wording.
+    """
+    quantity = canonical(target.get("value"), target.get("value_max"), target.get("unit"))
+    view = {name: target.get(name) for name in COMPARED}
+    view["quantity"] = quantity.as_json() if quantity is not None else None
+    if quantity is None:
+        view["text"] = target.get("text")
+    return view
+
+
+def extract_targets(
+    paragraphs: list[str], damaged_headings: Mapping[str, tuple[str | None, str]] | None = None
+) -> dict[str, dict[str, Any]]:
+    """The plan's targets alone (see ``extract``)."""
+    return extract(paragraphs, damaged_headings)[0]

@@ -15,7 +15,7 @@ _HEDGES = _words("其中 力争 力促 确保 努力 争取 推动 实现 全年
 _RELATIONAL = _words(
     "控制在 控制到 稳定在 保持在 维持在 提高到 提高至 提升到 提升至 "
     "增加到 增加至 降低到 降低至 下降到 下降至 减少到 减少至 降至 "
-    "降到 增至 增长到 增长至 达到 突破 增长 增加 下降 降低 减少 "
+    "降到 压缩至 压缩到 缩短至 缩短到 增至 增长到 增长至 达到 突破 增长 增加 下降 降低 减少 "
     "提高 提升 保持 达 为"
 )
 # Verbs saying what is done; they stay in the indicator (新增企业 is not the stock of 企业).
@@ -41,9 +41,19 @@ _RELATIONAL_END = _by_edge(_RELATIONAL, -1)
 _ACTION_START = _by_edge(_ACTIONS, 0)
 _ACTION_END = _by_edge(_ACTIONS, -1)
 # Adverbs between indicator and value that say nothing about what is measured.
-_ADVERB_END = _by_edge(_words("共 均 合计 累计 总计"), -1)
+_ADVERB_END = _by_edge(_words("共 均 平均 合计 累计 总计"), -1)
 # "Compared with last year" phrases report a change, they are not a target's indicator.
 COMPARISONS = ("较", "比", "同比", "环比")
+# The base a change is measured against (一般公共预算收入比上年增长5%): not what is measured.
+_BASELINE_END = re.compile(r"(?:比|较|同比|与)(?:上年|去年|上一年|(?:19|20)\d{2}年)(?:同期)?(?:相比)?$")
+
+
+def baseline_end(text: str) -> str:
+    """The "compared with last year" phrase ``text`` ends with (比上年, 较2023年 …), or ``""``."""
+    if not text.endswith(("年", "期", "比")):
+        return ""
+    match = _BASELINE_END.search(text)
+    return match.group() if match else ""
 
 
 def leading(text: str, table: dict[str, tuple[str, ...]]) -> str:
@@ -62,11 +72,17 @@ def trailing(text: str, table: dict[str, tuple[str, ...]]) -> str:
     return ""
 
 
+# The year and the territory a sentence opens with (2023年全镇技改投入): the frame, not the indicator.
+_FRAME = re.compile(r"^(?:(?:(?:19|20)\d{2}年|去年|上年)[,，]?)?(?:全[市区县镇乡])?(?=..)")
+
+
 def strip_hedges(text: str) -> str:
-    """Drop framing words (其中, 力争, 确保 …) and separators from the start of ``text``."""
+    """Drop framing words (其中, 力争, 确保, 2023年全市 …) and separators from the start of ``text``."""
     text = text.strip(" 、,，")
     while hedge := leading(text, _HEDGE_START):
         text = text[len(hedge) :].lstrip(",，")
+    if text[:1] in "12全去上":
+        text = _FRAME.sub("", text)
     return text
 
 

@@ -88,7 +88,7 @@ def test_seed_002_targets_after_a_damaged_heading_are_filed_under_it() -> None:
         "(八)展现为民务实清廉新形象",
     ]
     assert targets["(二)…产业集群发展新高地/新增上市公司[家]"]["value"] == 15
-    assert targets["(六)…发展新成效/新增城镇就业[万人]"]["value"] == 9
+    assert targets["(六)…发展新成效/新增城镇就业[人]"]["value"] == 9
 
 
 def test_metadata_of_each_layout() -> None:
@@ -113,7 +113,7 @@ def test_metadata_of_each_layout() -> None:
 def test_snapshot_shape(name: str) -> None:
     result = normalize(page(name))
     snapshot = result.snapshot
-    assert set(snapshot) == {"title", "metadata", "targets", "paragraphs", "damaged", "normalizer"}
+    assert set(snapshot) == {"title", "metadata", "targets", "results", "paragraphs", "damaged", "normalizer"}
     assert snapshot["normalizer"] == NORMALIZER_VERSION
     assert snapshot["targets"], "every seed page states targets"
     assert json.loads(json.dumps(snapshot, ensure_ascii=False)) == snapshot

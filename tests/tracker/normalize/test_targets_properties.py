@@ -13,6 +13,7 @@ from tests.conftest import examples
 from tests.tracker.normalize.test_targets import seed_paragraphs
 from tracker.normalize.numbers import QUANTITY_RE, find_quantities, quantity_from_match
 from tracker.normalize.targets import extract_targets
+from tracker.normalize.units import canonical
 
 _PAGES = {seed: list(seed_paragraphs(seed)) for seed in ("000", "001", "003", "004")}
 _BASELINES = {seed: extract_targets(page) for seed, page in _PAGES.items()}
@@ -66,9 +67,12 @@ def test_changing_one_value_changes_exactly_that_target(
     assert list(after) == list(baseline)
     assert after[key]["value"] == new_value
     assert {k: v for k, v in after.items() if k != key} == {k: v for k, v in baseline.items() if k != key}
-    assert {f: after[key][f] for f in after[key] if f not in ("value", "text")} == {
-        f: old[f] for f in old if f not in ("value", "text")
+    assert {f: after[key][f] for f in after[key] if f not in ("value", "text", "quantity")} == {
+        f: old[f] for f in old if f not in ("value", "text", "quantity")
     }
+    expected = canonical(new_value, None, old["unit"])
+    assert expected is not None
+    assert after[key]["quantity"] == {**old["quantity"], "amount": expected.amount}
 
 
 @settings(max_examples=examples(60), deadline=None)
