@@ -165,6 +165,9 @@ class _Builder:
             entry_code=base - 1,
             per_page=rng.choice((10, 12, 15, 20)),
             states=[SiteState() for _ in range(self.n_states)],
+            date_style=rng.choice(("iso", "iso", "cn", "slash", "short")),
+            title_width=rng.choice((0, 0, 18, 24)),
+            catalogue=rng.random() < 0.5,
         )
         self.next_ident[index] = (
             rng.randint(100000, 900000) if dialect not in ("wuxi", "govcn") else rng.randint(4000000, 5500000)

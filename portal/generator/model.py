@@ -151,6 +151,9 @@ class Site:
     entry_code: int
     per_page: int
     states: list[SiteState]
+    date_style: str = "iso"  # iso | cn | slash | short (list dates)
+    title_width: int = 0  # list anchors cut to this many characters (0: whole titles)
+    catalogue: bool = False  # entry page → 法定主动公开内容 catalogue → columns
 
     def doc_by_path(self) -> dict[str, Doc]:
         return {d.path: d for d in self.docs}

@@ -74,6 +74,8 @@ class _Routes:
         add(dialects.home(site), render.home_page(portal, site, state))
         self.table.setdefault("/", self.table[route_key(dialects.home(site))])
         add(dialects.entry(site), render.entry_page(site, state))
+        if site.catalogue:
+            add(dialects.catalogue(site), render.entry_page(site, state, catalogue=True))
         for col in site.columns:
             n = 0
             while True:

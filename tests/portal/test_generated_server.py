@@ -68,6 +68,13 @@ def test_every_dialect_serves_home_entry_lists_details_attachments(every_dialect
         status, entry_page, _ = fetch(server.url + entry)
         assert status == 200
         found = links(server.url + entry, entry_page)
+        if site.catalogue:
+            # entry page → 法定主动公开内容 catalogue → columns
+            catalogue = dialects.catalogue(site)
+            assert route_key(catalogue) in found
+            status, catalogue_page, _ = fetch(server.url + catalogue)
+            assert status == 200
+            found = links(server.url + catalogue, catalogue_page)
         for col in site.columns:
             assert route_key(dialects.column_page(site, col, 0)) in found, site.dialect
         doc = _plain_doc(site, 0)
