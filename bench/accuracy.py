@@ -362,15 +362,24 @@ def score_transition(
 
 
 def run_seed(
-    seed: int, entry: str, docs_per_site: int, sites: int, verbose: bool
+    seed: int, entry: str, docs_per_site: int, sites: int, verbose: bool, keep: Path | None = None
 ) -> tuple[Score, dict[str, Score]]:
-    """Crawl every state of seed's portal; the figures overall and per site (by dialect)."""
+    """Crawl every state of seed's portal; the figures overall and per site (by dialect).
+
+    With ``keep``, the sources file, the database and the gold stay in ``keep/seed-N/``."""
     score = Score()
     per_site: dict[int, Score] = defaultdict(Score)
     with (
-        tempfile.TemporaryDirectory(prefix=f"govwatch-accuracy-{seed}-") as tmp,
+        tempfile.TemporaryDirectory(prefix=f"govwatch-accuracy-{seed}-") as scratch,
         GeneratedPortal(seed=seed, sites=sites, docs_per_site=docs_per_site) as gp,
     ):
+        tmp = str(keep / f"seed-{seed}") if keep else scratch
+        Path(tmp).mkdir(parents=True, exist_ok=True)
+        for stale in Path(tmp).glob("govwatch.db*"):
+            stale.unlink()
+        if keep:
+            gold = json.dumps(gp.portal.gold_json(), ensure_ascii=False, indent=1)
+            (Path(tmp) / "gold.json").write_text(gold, encoding="utf-8")
         cfg = Path(tmp) / "govwatch.toml"
         cfg.write_text(config_text(gp, entry), encoding="utf-8")
         env = {
@@ -585,7 +594,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-crawl", action="store_true", help="only the --normalize part")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
-    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="keep each seed's sources file, database and gold in DIR/seed-N",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="progress of each crawl on stderr")
     args = parser.parse_args(argv)
     try:
         seeds = [int(s) for s in args.seeds.replace(" ", "").split(",") if s]
@@ -601,7 +616,7 @@ def main(argv: list[str] | None = None) -> int:
     dialect_totals: dict[str, Score] = {}
     if not args.no_crawl:
         for seed in seeds:
-            s, by_site = run_seed(seed, args.entry, args.docs_per_site, args.sites, args.verbose)
+            s, by_site = run_seed(seed, args.entry, args.docs_per_site, args.sites, args.verbose, args.keep)
             total.add(s)
             result["per_seed"][str(seed)] = {**s.json(), "by_site": {k: v.json() for k, v in by_site.items()}}
             for name, site_score in by_site.items():

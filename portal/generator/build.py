@@ -245,7 +245,11 @@ class _Builder:
         gbk = rng.randrange(n_sites)
         switch = rng.randrange(n_sites)
         for site in self.sites:
-            redesign = rng.randint(2, self.n_states - 1) if rng.random() < 0.6 else self.n_states
+            redesign = (
+                rng.randint(min(2, self.n_states - 1), self.n_states - 1)
+                if rng.random() < 0.6
+                else self.n_states
+            )
             switch_at = rng.randint(1, self.n_states - 1)
             challenge_at = rng.randint(1, self.n_states - 1) if rng.random() < 0.5 else -1
             for s in range(self.n_states):
@@ -539,11 +543,9 @@ class _Builder:
                 if site.token:
                     kinds.append(f"token_{site.token}")
                 c = doc.contents[k]
-                if (
-                    a.spelling != b.spelling
-                    and c is not None
-                    and any(t.value is not None for t in c.targets())
-                ):
+                if c is not None and [t.text(a.spelling) for t in c.targets()] != [
+                    t.text(b.spelling) for t in c.targets()
+                ]:
                     kinds.append("number_rewrite")
                 if a.traditional != b.traditional:
                     kinds.append("traditional")
