@@ -325,7 +325,7 @@ def score_transition(
         if sole:
             score.sole_total[sole] += 1
             score.sole_alarms[sole] += bool(evs)
-        faulty = any(k_ in kinds for k_ in ("transient_500", "challenge_412"))
+        faulty = any(k_ in kinds for k_ in ("transient_500", "retried_500", "challenge_412"))
         if faulty:
             score.faulted_docs += 1
         if evs:

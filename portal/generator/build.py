@@ -335,7 +335,7 @@ class _Builder:
                     doc.noise[k] = replace(doc.noise[k], traditional=False)
 
     def _faults(self, site: Site, k: int, locked: set[tuple[int, str]]) -> dict[str, str]:
-        """Documents answering 500 for the whole state ``k`` (never a removal) or slowly."""
+        """Documents answering 500 for the whole state ``k`` (never a removal), once, or slowly."""
         rng = self.rng
         live = [d for d in site.docs if d.live(k - 1) and (site.index, d.path) not in locked]
         out: dict[str, str] = {}
@@ -344,6 +344,9 @@ class _Builder:
         if live and rng.random() < 0.6:
             slow = rng.choice(live)
             out.setdefault(slow.path, "slow")
+        if live and rng.random() < 0.5:
+            # 500 on the first request of the state only: a retry gets the page
+            out.setdefault(rng.choice(live).path, "first500")
         return out
 
     def _pick(
@@ -563,6 +566,8 @@ class _Builder:
                     kinds.append("transient_500")
                 if "slow" in b.faults:
                     kinds.append("slow")
+                if "first500" in b.faults:
+                    kinds.append("retried_500")
                 trans.noise[(site.index, doc.path)] = tuple(kinds)
                 faults = ["transient_500"] if "500" in b.faults else []
                 if cur_site.challenge:

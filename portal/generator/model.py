@@ -96,7 +96,7 @@ class DocNoise:
     whitespace: int = 0
     attrs: int = 0
     sidebar: int = 0  # which related-documents list is shown
-    faults: tuple[str, ...] = ()  # "500" (whole state), "slow"
+    faults: tuple[str, ...] = ()  # "500" (whole state), "first500" (first request only), "slow"
 
 
 @dataclass

@@ -48,7 +48,7 @@ def route_key(target: str) -> str:
 @dataclass(frozen=True)
 class Resource:
     page: render.Page
-    fault: str = ""  # 500 | slow | first500
+    fault: str = ""  # 500 | slow | first500 (500 on the state's first request of the page)
     etag: str = ""
     last_modified: str = ""
     challenge: bool = False
