@@ -46,6 +46,7 @@ from portal.generator.model import GoldEvent, Portal  # noqa: E402
 
 TARGET_KINDS = ("target_changed", "target_added", "target_removed")
 DOC_KINDS = ("document_added", "document_removed", "document_restored")
+PER_REQUEST = ("counter", "clock", "sidebar", "unchanged")
 _T2S = opencc.OpenCC("t2s")
 _PUNCT = str.maketrans("", "", " \u3000\t\n，,。：:；;、（）()“”\"'")
 
@@ -161,6 +162,9 @@ class Score:
     doc_events: PR = field(default_factory=PR)
     noise_total: Counter[str] = field(default_factory=Counter)
     false_alarms: Counter[str] = field(default_factory=Counter)
+    # the only between-state noise of the document-transition ("per-request only" when none)
+    sole_total: Counter[str] = field(default_factory=Counter)
+    sole_alarms: Counter[str] = field(default_factory=Counter)
     false_alarm_docs: int = 0
     noise_docs: int = 0
     false_removals: int = 0
@@ -191,6 +195,8 @@ class Score:
             getattr(self, name).add(getattr(o, name))
         self.noise_total.update(o.noise_total)
         self.false_alarms.update(o.false_alarms)
+        self.sole_total.update(o.sole_total)
+        self.sole_alarms.update(o.sole_alarms)
         self.crawl_exit_codes += o.crawl_exit_codes
         self.examples += o.examples[: max(0, 12 - len(self.examples))]
 
@@ -208,6 +214,9 @@ class Score:
             "noise_only_documents": self.noise_docs,
             "false_alarms_by_noise_kind": {
                 k: [self.false_alarms[k], self.noise_total[k]] for k in sorted(self.noise_total)
+            },
+            "false_alarms_by_sole_noise_kind": {
+                k: [self.sole_alarms[k], self.sole_total[k]] for k in sorted(self.sole_total)
             },
             "false_removals": self.false_removals,
             "false_removals_under_faults": self.false_removals_faulted,
@@ -293,6 +302,10 @@ def score_transition(
     for key, evs in by_doc.items():
         if key not in changed and key not in noise:
             score.events_on_other_pages += len(evs)
+            if len(score.examples) < 12:
+                score.examples.append(
+                    f"state {k} {evs[0]['kind']} {evs[0]['url']} (not a document of both states)"
+                )
     universe = changed | set(noise) | set(by_doc)
     for key in universe:
         got = bool(by_doc.get(key))
@@ -307,7 +320,12 @@ def score_transition(
         score.noise_docs += 1
         score.noise_total.update(kinds)
         evs = by_doc.get(key, [])
-        faulty = any(k_ in kinds for k_ in ("transient_500", "challenge_412"))
+        between = [k_ for k_ in kinds if k_ not in PER_REQUEST and not k_.startswith("token_")]
+        sole = between[0] if len(between) == 1 else ("per-request only" if not between else "")
+        if sole:
+            score.sole_total[sole] += 1
+            score.sole_alarms[sole] += bool(evs)
+        faulty = any(k_ in kinds for k_ in ("transient_500", "retried_500", "challenge_412"))
         if faulty:
             score.faulted_docs += 1
         if evs:
@@ -344,15 +362,24 @@ def score_transition(
 
 
 def run_seed(
-    seed: int, entry: str, docs_per_site: int, sites: int, verbose: bool
+    seed: int, entry: str, docs_per_site: int, sites: int, verbose: bool, keep: Path | None = None
 ) -> tuple[Score, dict[str, Score]]:
-    """Crawl every state of seed's portal; the figures overall and per site (by dialect)."""
+    """Crawl every state of seed's portal; the figures overall and per site (by dialect).
+
+    With ``keep``, the sources file, the database and the gold stay in ``keep/seed-N/``."""
     score = Score()
     per_site: dict[int, Score] = defaultdict(Score)
     with (
-        tempfile.TemporaryDirectory(prefix=f"govwatch-accuracy-{seed}-") as tmp,
+        tempfile.TemporaryDirectory(prefix=f"govwatch-accuracy-{seed}-") as scratch,
         GeneratedPortal(seed=seed, sites=sites, docs_per_site=docs_per_site) as gp,
     ):
+        tmp = str(keep / f"seed-{seed}") if keep else scratch
+        Path(tmp).mkdir(parents=True, exist_ok=True)
+        for stale in Path(tmp).glob("govwatch.db*"):
+            stale.unlink()
+        if keep:
+            gold = json.dumps(gp.portal.gold_json(), ensure_ascii=False, indent=1)
+            (Path(tmp) / "gold.json").write_text(gold, encoding="utf-8")
         cfg = Path(tmp) / "govwatch.toml"
         cfg.write_text(config_text(gp, entry), encoding="utf-8")
         env = {
@@ -531,6 +558,10 @@ def print_table(label: str, s: Score) -> None:
     if kinds:
         print("  false alarms by noise kind (alarms / document-transitions with that noise):")
         print("    " + ", ".join(f"{k} {a}/{n}" for k, (a, n) in kinds.items()))
+    sole = j["false_alarms_by_sole_noise_kind"]
+    if sole:
+        print("  ... where it was the only noise between the states besides per-request noise and tokens:")
+        print("    " + ", ".join(f"{k} {a}/{n}" for k, (a, n) in sole.items()))
 
 
 def print_sites(by_site: dict[str, Score]) -> None:
@@ -563,7 +594,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-crawl", action="store_true", help="only the --normalize part")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
-    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="keep each seed's sources file, database and gold in DIR/seed-N",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="progress of each crawl on stderr")
     args = parser.parse_args(argv)
     try:
         seeds = [int(s) for s in args.seeds.replace(" ", "").split(",") if s]
@@ -579,7 +616,7 @@ def main(argv: list[str] | None = None) -> int:
     dialect_totals: dict[str, Score] = {}
     if not args.no_crawl:
         for seed in seeds:
-            s, by_site = run_seed(seed, args.entry, args.docs_per_site, args.sites, args.verbose)
+            s, by_site = run_seed(seed, args.entry, args.docs_per_site, args.sites, args.verbose, args.keep)
             total.add(s)
             result["per_seed"][str(seed)] = {**s.json(), "by_site": {k: v.json() for k, v in by_site.items()}}
             for name, site_score in by_site.items():

@@ -165,6 +165,9 @@ class _Builder:
             entry_code=base - 1,
             per_page=rng.choice((10, 12, 15, 20)),
             states=[SiteState() for _ in range(self.n_states)],
+            date_style=rng.choice(("iso", "iso", "cn", "slash", "short")),
+            title_width=rng.choice((0, 0, 18, 24)),
+            catalogue=rng.random() < 0.5,
         )
         self.next_ident[index] = (
             rng.randint(100000, 900000) if dialect not in ("wuxi", "govcn") else rng.randint(4000000, 5500000)
@@ -242,7 +245,11 @@ class _Builder:
         gbk = rng.randrange(n_sites)
         switch = rng.randrange(n_sites)
         for site in self.sites:
-            redesign = rng.randint(2, self.n_states - 1) if rng.random() < 0.6 else self.n_states
+            redesign = (
+                rng.randint(min(2, self.n_states - 1), self.n_states - 1)
+                if rng.random() < 0.6
+                else self.n_states
+            )
             switch_at = rng.randint(1, self.n_states - 1)
             challenge_at = rng.randint(1, self.n_states - 1) if rng.random() < 0.5 else -1
             for s in range(self.n_states):
@@ -328,7 +335,7 @@ class _Builder:
                     doc.noise[k] = replace(doc.noise[k], traditional=False)
 
     def _faults(self, site: Site, k: int, locked: set[tuple[int, str]]) -> dict[str, str]:
-        """Documents answering 500 for the whole state ``k`` (never a removal) or slowly."""
+        """Documents answering 500 for the whole state ``k`` (never a removal), once, or slowly."""
         rng = self.rng
         live = [d for d in site.docs if d.live(k - 1) and (site.index, d.path) not in locked]
         out: dict[str, str] = {}
@@ -337,6 +344,9 @@ class _Builder:
         if live and rng.random() < 0.6:
             slow = rng.choice(live)
             out.setdefault(slow.path, "slow")
+        if live and rng.random() < 0.5:
+            # 500 on the first request of the state only: a retry gets the page
+            out.setdefault(rng.choice(live).path, "first500")
         return out
 
     def _pick(
@@ -536,11 +546,9 @@ class _Builder:
                 if site.token:
                     kinds.append(f"token_{site.token}")
                 c = doc.contents[k]
-                if (
-                    a.spelling != b.spelling
-                    and c is not None
-                    and any(t.value is not None for t in c.targets())
-                ):
+                if c is not None and [t.text(a.spelling) for t in c.targets()] != [
+                    t.text(b.spelling) for t in c.targets()
+                ]:
                     kinds.append("number_rewrite")
                 if a.traditional != b.traditional:
                     kinds.append("traditional")
@@ -558,6 +566,8 @@ class _Builder:
                     kinds.append("transient_500")
                 if "slow" in b.faults:
                     kinds.append("slow")
+                if "first500" in b.faults:
+                    kinds.append("retried_500")
                 trans.noise[(site.index, doc.path)] = tuple(kinds)
                 faults = ["transient_500"] if "500" in b.faults else []
                 if cur_site.challenge:

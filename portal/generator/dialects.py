@@ -63,7 +63,27 @@ EXTENSIONS = {
 class Item:
     href: str
     title: str
-    date: str
+    date: str  # YYYY-MM-DD
+    number: str = ""  # 文号, shown by table lists
+
+
+def show_date(site: Site, date: str) -> str:
+    """A list date in the site's style: 2024-03-01, 2024年03月01日, 2024/03/01 or 03-01."""
+    y, m, d = date.split("-")
+    style = site.date_style
+    if style == "cn":
+        return f"{y}年{m}月{d}日"
+    if style == "slash":
+        return f"{y}/{m}/{d}"
+    if style == "short":
+        return f"{m}-{d}"
+    return date
+
+
+def shown_title(site: Site, title: str) -> str:
+    """Anchor text: some CMSs cut long titles to a fixed width (the full one stays in ``title``)."""
+    width = site.title_width
+    return title if not width or len(title) <= width else title[:width] + "…"
 
 
 def _ymd(date: str) -> tuple[int, int, int]:
@@ -104,6 +124,24 @@ def entry(site: Site) -> str:
     if d == "cms-jhtml":
         return "/xxgk/index.jhtml"
     return "/zfxxgk/index.shtml"
+
+
+def catalogue(site: Site) -> str:
+    """The 法定主动公开内容 catalogue some sites put between the entry page and the columns."""
+    d = site.dialect
+    if d == "hanweb":
+        return f"/col/col{site.entry_code - 1}/index.html"
+    if d == "cms-php":
+        return f"/index.php?m=content&c=index&a=lists&catid={site.entry_code - 1}"
+    if d == "cms-aspx":
+        return "/xxgk/Catalog.aspx"
+    if d == "cms-jsp":
+        return "/xxgk/catalog.jsp"
+    if d == "cms-dede":
+        return "/a/xxgk/fdzdgknr/"
+    if d == "govcn":
+        return "/zhengce/zhengceku/index.htm"
+    return entry(site).rsplit("/", 1)[0] + f"/fdzdgknr/index.{site.ext if d != 'news' else 'html'}"
 
 
 def column_page(site: Site, col: Column, n: int) -> str:
@@ -247,41 +285,46 @@ def items_html(site: Site, items: list[Item]) -> str:
     esc = html.escape
     if d == "wuxi":
         rows = "\n".join(
-            f'<li><a title="{esc(i.title)}" href="{i.href}" target="_blank">{esc(i.title)}</a></li>'
+            f'<li><a title="{esc(i.title)}" href="{i.href}" target="_blank">{esc(shown_title(site, i.title))}</a></li>'
             for i in items
         )
         return f'<ul class="doc_list">\n{rows}\n</ul>'
     if d in ("cms-aspx", "cms-jsp", "govcn"):
         rows = "\n".join(
             f'<tr><td class="xh">{k + 1}</td><td class="bt"><a href="{i.href}" title="{esc(i.title)}">'
-            f'{esc(i.title)}</a></td><td class="rq">{i.date}</td></tr>'
+            f'{esc(shown_title(site, i.title))}</a></td><td class="wh">{esc(i.number)}</td>'
+            f'<td class="rq">{show_date(site, i.date)}</td></tr>'
             for k, i in enumerate(items)
         )
-        return f'<table class="list_table" width="100%">\n<tr><th>序号</th><th>标题</th><th>发布日期</th></tr>\n{rows}\n</table>'
+        return (
+            '<table class="list_table" width="100%">\n<tr><th>序号</th><th>标题</th><th>文号</th><th>发布日期</th></tr>\n'
+            f"{rows}\n</table>"
+        )
     if d == "cms-dede":
         rows = "\n".join(
-            f'<li><span class="date">[{i.date}]</span><a href="{i.href}">{esc(i.title)}</a></li>'
+            f'<li><span class="date">[{show_date(site, i.date)}]</span><a href="{i.href}">{esc(shown_title(site, i.title))}</a></li>'
             for i in items
         )
         return f'<ul class="e2">\n{rows}\n</ul>'
     rows = "\n".join(
-        f'<li><a href="{i.href}" target="_blank" title="{esc(i.title)}">{esc(i.title)}</a><span class="date">{i.date}</span></li>'
+        f'<li><a href="{i.href}" target="_blank" title="{esc(i.title)}">{esc(shown_title(site, i.title))}</a>'
+        f'<span class="date">{show_date(site, i.date)}</span></li>'
         for i in items
     )
     return f'<ul class="list">\n{rows}\n</ul>'
 
 
-def hanweb_record(item: Item) -> str:
+def hanweb_record(site: Site, item: Item) -> str:
     return (
         f'<record><![CDATA[<li><a href="{item.href}" title="{html.escape(item.title)}" target="_blank">'
-        f'{html.escape(item.title)}</a><span class="bt-data-time">{item.date}</span></li>]]></record>'
+        f'{html.escape(shown_title(site, item.title))}</a><span class="bt-data-time">{show_date(site, item.date)}</span></li>]]></record>'
     )
 
 
 def hanweb_list(site: Site, col: Column, items: list[Item]) -> str:
     """Hanweb column body: the first page of records embedded, the rest behind ``dataproxy.jsp``."""
     unit = 4000000 + col.ident
-    first = "".join(hanweb_record(i) for i in items[: site.per_page])
+    first = "".join(hanweb_record(site, i) for i in items[: site.per_page])
     nextgroup = (
         f'<a href="{HANWEB_PROXY}?page=1&amp;appid=1&amp;webid={site.entry_code}&amp;path=/&amp;'
         f'columnid={col.ident}&amp;unitid={unit}&amp;webname={html.escape(site.name)}&amp;permissiontype=0"></a>'
@@ -294,10 +337,10 @@ def hanweb_list(site: Site, col: Column, items: list[Item]) -> str:
  proxyUrl: '{HANWEB_PROXY}?startrecord=1&endrecord={site.per_page * 3}&perpage={site.per_page}&columnid={col.ident}&unitid={unit}&webid={site.entry_code}' }}); }});</script>"""
 
 
-def hanweb_proxy(items: list[Item], start: int, end: int, per_page: int) -> bytes:
+def hanweb_proxy(site: Site, items: list[Item], start: int, end: int) -> bytes:
     chosen = items[max(start, 1) - 1 : max(end, 0)]
-    body = "".join(hanweb_record(i) for i in chosen)
-    total_pages = max(1, -(-len(items) // per_page))
+    body = "".join(hanweb_record(site, i) for i in chosen)
+    total_pages = max(1, -(-len(items) // site.per_page))
     return (
         '<?xml version="1.0" encoding="UTF-8"?><datastore>'
         f"<totalrecord>{len(items)}</totalrecord><totalpage>{total_pages}</totalpage>"

@@ -96,7 +96,7 @@ class DocNoise:
     whitespace: int = 0
     attrs: int = 0
     sidebar: int = 0  # which related-documents list is shown
-    faults: tuple[str, ...] = ()  # "500" (whole state), "slow"
+    faults: tuple[str, ...] = ()  # "500" (whole state), "first500" (first request only), "slow"
 
 
 @dataclass
@@ -151,6 +151,9 @@ class Site:
     entry_code: int
     per_page: int
     states: list[SiteState]
+    date_style: str = "iso"  # iso | cn | slash | short (list dates)
+    title_width: int = 0  # list anchors cut to this many characters (0: whole titles)
+    catalogue: bool = False  # entry page → 法定主动公开内容 catalogue → columns
 
     def doc_by_path(self) -> dict[str, Doc]:
         return {d.path: d for d in self.docs}

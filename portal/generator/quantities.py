@@ -124,7 +124,7 @@ def spellings(value: Decimal, unit: str) -> list[str]:
         if scale == 1 and base_unit not in ("%", "个百分点") and whole_thousands:
             out.append(plain(value / 10000) + "万" + unit)
     out.append(canonical.translate(_FULLWIDTH) if unit != "%" else plain(value).translate(_FULLWIDTH) + "%")
-    if integral and 10 <= value < 100000 and unit not in ("%", "个百分点") and value % 10 == 0:
+    if integral and 10 <= value < 1000 and unit not in ("%", "个百分点") and value % 10 == 0:
         out.append(cn2an.an2cn(str(int(value))) + unit)
     seen: list[str] = []
     for s in out:

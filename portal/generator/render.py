@@ -94,7 +94,9 @@ def _footer(site: Site, chrome: int) -> str:
         return f"""<div class="footer"><p><a href="javascript:;">网站地图</a> | <a href="javascript:;">联系我们</a> | <a href="javascript:;">网站声明</a></p>
 <p>主办单位：{esc(site.name)}办公室　承办单位：{esc(site.place)}大数据管理中心</p>
 <p>苏ICP备05006{site.index:03d}号-1　苏公网安备 3202000200{site.index:04d}号　网站标识码：3202000{site.index:03d}</p>
-<p>您是本站第<span class="visits">@@VIEWS@@</span>位访客</p></div>"""
+<p>您是本站第<span class="visits">@@VIEWS@@</span>位访客</p>
+<div class="yqlj">友情链接：<a href="http://www.gov.cn/" target="_blank">中国政府网</a> <a href="http://www.jiangsu.gov.cn/" target="_blank">江苏省人民政府</a>
+<select onchange="window.open(this.value)"><option>市级部门</option><option value="http://fgw.wuxi.gov.cn/">市发展改革委</option><option value="http://czj.wuxi.gov.cn/">市财政局</option></select></div></div>"""
     return f"""<footer class="g-footer" data-v-5f3c2a1b><div class="g-links"><span>网站导航</span>
 <a href="javascript:;">省政府</a><a href="javascript:;">市政府</a><a href="javascript:;">各区县</a></div>
 <div class="g-copy">版权所有：{esc(site.name)}　技术支持：{esc(site.place)}政务服务管理办公室<br>
@@ -237,7 +239,7 @@ def hanweb_proxy(site: Site, columnid: int, start: int, end: int, state: int) ->
     if col is None:
         return None
     return Page(
-        dialects.hanweb_proxy(list_items(site, col, state), start, end, site.per_page),
+        dialects.hanweb_proxy(site, list_items(site, col, state), start, end),
         "text/xml; charset=utf-8",
     )
 
@@ -257,20 +259,28 @@ def home_page(portal: Portal, site: Site, state: int) -> Page:
     return _encode(site, state, _frame(site, chrome, site.name, "首页", main))
 
 
-def entry_page(site: Site, state: int) -> Page:
+def entry_page(site: Site, state: int, catalogue: bool = False) -> Page:
+    """The 信息公开 entry page; on sites with a catalogue it links the catalogue page (``catalogue``
+    renders that one), which links the columns."""
     chrome = site.states[state].chrome
     cols = "\n".join(
         f'<li><a href="{dialects.link(site, dialects.column_page(site, c, 0))}" title="{esc(c.name)}">{esc(c.name)}</a></li>'
         for c in site.columns
     )
+    if site.catalogue and not catalogue:
+        tree = f'<li><a href="{dialects.link(site, dialects.catalogue(site))}">法定主动公开内容</a></li>'
+        title = "信息公开"
+    else:
+        tree = cols
+        title = "法定主动公开内容" if catalogue else "信息公开"
     main = f"""<div class="xxgk"><div class="xxgk-left"><h2>政府信息公开</h2>
 <ul class="xxgk-nav"><li><a href="javascript:;">政府信息公开指南</a></li><li><a href="javascript:;">政府信息公开制度</a></li>
 <li><a href="javascript:;">机构职能</a></li></ul>
-<h3>法定主动公开内容</h3><ul class="xxgk-tree">
-{cols}
+<h3>{title}</h3><ul class="xxgk-tree">
+{tree}
 </ul><h3>政府信息公开年报</h3></div>
 <div class="xxgk-right"><p>本栏目发布{esc(site.name)}依法主动公开的政府信息。</p></div></div>"""
-    return _encode(site, state, _frame(site, chrome, f"信息公开_{site.name}", _crumb(site, None), main))
+    return _encode(site, state, _frame(site, chrome, f"{title}_{site.name}", _crumb(site, None), main))
 
 
 # -- detail pages ------------------------------------------------------------------------------------------

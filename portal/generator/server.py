@@ -48,7 +48,7 @@ def route_key(target: str) -> str:
 @dataclass(frozen=True)
 class Resource:
     page: render.Page
-    fault: str = ""  # 500 | slow | first500
+    fault: str = ""  # 500 | slow | first500 (500 on the state's first request of the page)
     etag: str = ""
     last_modified: str = ""
     challenge: bool = False
@@ -74,6 +74,8 @@ class _Routes:
         add(dialects.home(site), render.home_page(portal, site, state))
         self.table.setdefault("/", self.table[route_key(dialects.home(site))])
         add(dialects.entry(site), render.entry_page(site, state))
+        if site.catalogue:
+            add(dialects.catalogue(site), render.entry_page(site, state, catalogue=True))
         for col in site.columns:
             n = 0
             while True:

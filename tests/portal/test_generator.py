@@ -144,6 +144,8 @@ def test_equal_spellings_are_equal_quantities() -> None:
     assert "1,147亿元" in spellings(Decimal("1147"), "亿元")
     assert "2140000平方米" in spellings(Decimal("214"), "万平方米")
     assert "1万个" in spellings(Decimal("10000"), "个")
+    assert "五百家" in spellings(Decimal("500"), "家")
+    assert "５．５%" in spellings(Decimal("5.5"), "%")
     assert base(1147, "亿元") == (1.147e11, "元")
     assert base("0.1147", "万亿元") == (1.147e11, "元")
     assert base(23, "公里") == (23000.0, "米")
