@@ -74,7 +74,10 @@ def test_pattern_and_selector_replace_the_shapes() -> None:
 def test_next_page_links() -> None:
     html = '<a href="list_2.html">下一页</a> <a href="list_9.html">尾页</a> <a href="list_0.html">上一页</a>'
     found = links.anchors(Selector(text=html), "https://x.gov.cn/xxgk/list.html")
-    assert paging.pager_links(found, "https://x.gov.cn/xxgk/list.html")[0][0] == "https://x.gov.cn/xxgk/list_2.html"
+    assert (
+        paging.pager_links(found, "https://x.gov.cn/xxgk/list.html")[0][0]
+        == "https://x.gov.cn/xxgk/list_2.html"
+    )
 
 
 def test_trs_create_page_html() -> None:
