@@ -37,11 +37,13 @@ NOT_COLUMN_WORDS = re.compile(
     r"政务服务|办事服务|在线办事|网上办事)$",
     re.I,
 )
-COLUMN_URL_HINTS = re.compile(
-    r"/col/col\d+|/(?:xxgk|zfxxgk|zwgk|gkml|xxgkml|gk|zcwj|zcfg|tzgg|ghjh|zfwj|gfxwj|zcjd)(?:/|$|_)|"
-    r"/channel/|/list[\w\-]*\.\w+$|/index\.\w+$|/$|[?&]a=lists?\b|list\.(?:aspx?|jsp|php|do)",
+# URL shapes of column pages: the platforms' own (strong) and any index or list page (weak).
+COLUMN_URL_SHAPES = re.compile(
+    r"/col/col\d+|/(?:xxgk|zfxxgk|zwgk|gkml|xxgkml|zcwj|zcfg|zfwj|gfxwj)(?:/|$|_|\.)|"
+    r"[?&]a=lists?(?:&|$)|/list\.(?:aspx?|jsp|php|do|action)\?|[?&](?:classid|columnid|catid|channelid)=\d+$",
     re.I,
 )
+COLUMN_URL_HINTS = re.compile(r"/channel/|/list[\w\-]*\.\w+$|/index\.\w+$|/$", re.I)
 METADATA_LABELS = re.compile(
     r"索\s*引\s*号|发文字号|文\s*号|文件编号|发文机关|发布机构|制发机关|成文日期|发文日期|发布日期|公开日期|"
     r"主题分类|有效性|效力状况"
@@ -254,9 +256,9 @@ def column_score(link: Link) -> int:
     score = 0
     if COLUMN_WORDS.search(text):
         score += 2
-    if COLUMN_URL_HINTS.search(link.url.split("#", 1)[0]):
-        score += 1
-    if re.search(r"/col/col\d+", link.url, re.I):
+    if COLUMN_URL_SHAPES.search(link.url):
+        score += 2
+    elif COLUMN_URL_HINTS.search(link.url):
         score += 1
     return score
 

@@ -45,7 +45,8 @@ CHANNEL_TYPES = ("console", "jsonl", "webhook", "email", "apprise")
 DEFAULT_CONTACT = "https://github.com/govwatch/govwatch"
 DEFAULT_TIMEOUT_SECONDS = 3600
 DEFAULT_MAX_PAGES = 50
-DEFAULT_MAX_DEPTH = 3
+# Hops from a start URL: home -> 信息公开 entry -> column -> detail -> attachment is four.
+DEFAULT_MAX_DEPTH = 5
 DEFAULT_DOWNLOAD_DELAY = 1.0
 DEFAULT_CONCURRENCY = 2
 

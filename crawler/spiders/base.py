@@ -42,6 +42,7 @@ from crawler.recording import Recording
 from crawler.stats import CrawlCounts
 from crawler.volatile import DatabaseMemory, Memory, NoMemory, VolatileParameters
 from tracker.config import SourceConfig
+from tracker.normalize.decode import decode
 from tracker.page import PageSnapshot
 
 log = logging.getLogger(__name__)
@@ -283,9 +284,16 @@ class PortalSpider(scrapy.Spider):
 
     def analyse(self, response: TextResponse) -> tuple[Analysis, bool]:
         text = response.text
+        selector = response.selector
+        if "\ufffd" in text:
+            # The declared charset is wrong (GBK served as UTF-8 …): the normaliser's decoder checks
+            # labels against the bytes, so anchor texts read as what the site wrote.
+            content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
+            text = decode(response.body, {"content-type": content_type}).text
+            selector = scrapy.Selector(text=text)
         extra = [item for dialect in self.dialects for item in dialect.items(text)]
         analysis = discovery.analyze(
-            response.selector.root,
+            selector.root,
             response.url,
             self.source.allowed_hosts,
             extra_items=extra,
@@ -293,7 +301,7 @@ class PortalSpider(scrapy.Spider):
         )
         if self.source.list_selector:
             # The source said where its list is: the links inside it are its documents.
-            inside = anchors.anchors(response.selector, response.url, self.source.list_selector)
+            inside = anchors.anchors(selector, response.url, self.source.list_selector)
             for fragment in extra:
                 inside += anchors.anchors(scrapy.Selector(root=fragment), response.url)
             analysis.items = [
