@@ -19,6 +19,7 @@ from typing import Any
 
 from crawler import anchors, paging
 from crawler.anchors import Link
+from crawler.identity import canonical_url
 
 DATE_RE = re.compile(
     r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*(?:[-/.月]\s*\d{1,2})?|\b\d{1,2}-\d{1,2}\b|\d{1,2}月\d{1,2}日"
@@ -122,35 +123,25 @@ def analyze(
     """
     hosts = set(allowed_hosts)
     blocks: dict[tuple[int, str], _Block] = {}
-    groups: dict[tuple[int, str], list[Any]] = {}
+    # lxml hands out a new proxy object per access unless one is alive: every element whose id()
+    # is used as a key is kept referenced here for the whole analysis.
+    groups: dict[tuple[int, str], tuple[Any, list[Any]]] = {}
     all_links: list[Link] = []
-    item_of_anchor: dict[int, tuple[tuple[int, str], Any]] = {}
-    if hasattr(root, "iter"):
-        for a in root.iter("a"):
-            href = a.get("href")
-            link_url = anchors.join(url, href or "")
-            if link_url is None:
-                continue
-            link = Link(link_url, anchors.anchor_text(a))
-            all_links.append(link)
-            found = _item_of(a, groups)
-            if found is not None:
-                item_of_anchor[id(a)] = found
-    # One main link per item: the anchor with the longest text (the title, not "[附件]" or a date).
     best: dict[int, tuple[Any, Link, tuple[int, str]]] = {}
-    if hasattr(root, "iter"):
-        for a in root.iter("a"):
-            found = item_of_anchor.get(id(a))
-            if found is None:
-                continue
-            key, item = found
-            link_url = anchors.join(url, a.get("href") or "")
-            if link_url is None or anchors.is_attachment_url(link_url):
-                continue
-            link = Link(link_url, anchors.anchor_text(a))
-            current = best.get(id(item))
-            if current is None or len(link.text) > len(current[1].text):
-                best[id(item)] = (item, link, key)
+    for a in root.iter("a") if hasattr(root, "iter") else ():
+        link_url = anchors.join(url, a.get("href") or "")
+        if link_url is None:
+            continue
+        link = Link(link_url, anchors.anchor_text(a))
+        all_links.append(link)
+        found = _item_of(a, groups)
+        if found is None or anchors.is_attachment_url(link_url):
+            continue
+        # One main link per item: the anchor with the longest text (the title, not "[附件]" or a date).
+        key, item = found
+        current = best.get(id(item))
+        if current is None or len(link.text) > len(current[1].text):
+            best[id(item)] = (item, link, key)
     for item, link, key in best.values():
         blocks.setdefault(key, _Block()).items.append((link, bool(DATE_RE.search(_text(item)))))
     extra = _Block()
@@ -235,8 +226,9 @@ def looks_like_detail(analysis: Analysis) -> bool:
 
 def _columns(links: list[Link], page_url: str, hosts: set[str], taken: set[str]) -> list[Column]:
     scored: dict[str, Column] = {}
+    here = canonical_url(page_url)
     for link in links:
-        if link.url in taken or link.url == page_url or not anchors.host_allowed(link.url, hosts):
+        if link.url in taken or canonical_url(link.url) == here or not anchors.host_allowed(link.url, hosts):
             continue
         if anchors.is_attachment_url(link.url):
             continue
@@ -272,7 +264,9 @@ def _signature(element: Any) -> str:
     return str(element.tag)
 
 
-def _item_of(a: Any, groups: dict[tuple[int, str], list[Any]]) -> tuple[tuple[int, str], Any] | None:
+def _item_of(
+    a: Any, groups: dict[tuple[int, str], tuple[Any, list[Any]]]
+) -> tuple[tuple[int, str], Any] | None:
     """(block key, item element): the nearest ancestor of ``a`` repeated among its siblings."""
     element = a
     for _ in range(6):
@@ -281,8 +275,8 @@ def _item_of(a: Any, groups: dict[tuple[int, str], list[Any]]) -> tuple[tuple[in
             return None
         if isinstance(element.tag, str) and element.tag in _ITEM_TAGS:
             key = (id(parent), _signature(element))
-            siblings = groups.get(key)
-            if siblings is None:
+            group = groups.get(key)
+            if group is None:
                 siblings = [
                     child
                     for child in parent
@@ -290,8 +284,8 @@ def _item_of(a: Any, groups: dict[tuple[int, str], list[Any]]) -> tuple[tuple[in
                     and _signature(child) == key[1]
                     and (child.tag == "a" or next(child.iter("a"), None) is not None)
                 ]
-                groups[key] = siblings
-            if len(siblings) >= 2:
+                group = groups[key] = (parent, siblings)
+            if len(group[1]) >= 2:
                 return key, element
         element = parent
     return None

@@ -11,11 +11,17 @@ in the identity for this crawl.
 from __future__ import annotations
 
 import logging
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlsplit
 
 from crawler import identity
+from crawler.paging import PAGE_PARAMETERS
+
+# A session id, a visitor hash or a clock: long hex, or a number of ten digits and more.
+_TOKEN_VALUE_RE = re.compile(r"^(?=.*\d)[0-9a-fA-F]{12,}$|^\d{10,}$|^[A-Za-z0-9_\-]{24,}$")
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +72,22 @@ class VolatileParameters:
 
     def canonical(self, url: str) -> str:
         return identity.canonical_url(url, self.volatile)
+
+    def list_key(self, url: str) -> str:
+        """Which list page ``url`` is, before its parameters were compared.
+
+        Menus on every page repeat the column links with a fresh token each time: a parameter
+        whose value looks like a token (long hex, a clock) is left out of the key of a list page
+        at once, so the column is not fetched once per token. Documents wait for the comparison.
+        """
+        tokens = {
+            name
+            for name, value in parse_qsl(urlsplit(url).query, keep_blank_values=True)
+            if _TOKEN_VALUE_RE.match(value)
+            and not identity.is_document_parameter(name)
+            and name.lower() not in PAGE_PARAMETERS
+        }
+        return identity.canonical_url(url, self.volatile | tokens)
 
     def undecided(self, urls: Iterable[str]) -> set[str]:
         """Parameters of ``urls`` that could be per-visit tokens and were never compared."""

@@ -182,7 +182,7 @@ class PortalSpider(scrapy.Spider):
         guessed: bool = False,
         parent: str | None = None,
     ) -> scrapy.Request | None:
-        key = f"{method} {self.params.canonical(url)} {body or ''}"
+        key = f"{method} {self.params.list_key(url)} {body or ''}"
         if key in self.seen:
             return None
         if self.list_pages >= self.source.max_pages:
