@@ -1,4 +1,4 @@
-"""Golden tests per platform dialect: a list page -> the documents found, the pages followed, the page kind."""
+"""Golden tests per platform dialect: a list page -> documents found, pages followed, page kind."""
 
 from __future__ import annotations
 
