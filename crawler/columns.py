@@ -97,7 +97,7 @@ def tree(
                 canonical(url), title, canonical(parent) if parent else None, len(node["documents"]), depth
             )
         )
-        for child in children.get(url, []):
+        for child in sorted(children.get(url, []), key=lambda c: columns[c].get("order", len(columns))):
             walk(child, depth + 1)
 
     for root in [*roots, *children.get(None, [])]:

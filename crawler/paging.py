@@ -129,6 +129,11 @@ def pager_links(links: Iterable[Link], page_url: str) -> tuple[list[str], list[s
     return list(follow), [url for url in guessed if url not in follow and url != page_url]
 
 
+def has_page_count(text: str) -> bool:
+    """Whether a script on the page writes a page count (a pager drawn by JavaScript)."""
+    return _PAGE_COUNT_RE.search(text) is not None
+
+
 def script_pages(text: str, page_url: str) -> list[str]:
     """The next pages of a pager drawn by a script from a page count (``countPage = 12`` …).
 

@@ -319,7 +319,13 @@ class PortalSpider(scrapy.Spider):
     def follow_list(self, response: TextResponse, analysis: Analysis, is_dialect_list: bool) -> Iterator[Any]:
         meta = response.meta
         depth = meta.get("level", 0)
-        mode = meta.get("mode") or (SITE if analysis.kind is PageKind.NAVIGATION else COLUMN)
+        if meta.get("mode"):
+            mode = meta["mode"]
+        else:
+            # A start page that pages like a list is a column: the crawl stays in it. Anything else
+            # (a home page, an entry page, even one with a block of latest news) leads to columns.
+            paged = analysis.pages or analysis.guessed_pages or paging.has_page_count(response.text)
+            mode = COLUMN if paged or is_dialect_list else SITE
         column = meta.get("column") or response.url
         node = self.columns.setdefault(
             column, {"title": meta.get("title") or column, "parent": meta.get("parent"), "documents": set()}
@@ -411,6 +417,11 @@ class PortalSpider(scrapy.Spider):
                 continue
             request = self.list_request(link.url, depth + 1, mode=SITE, title=link.text, parent=column)
             if request is not None:
+                # In the tree in the order the page links them, whichever answers first.
+                self.columns.setdefault(
+                    link.url,
+                    {"title": link.text, "parent": column, "documents": set(), "order": len(self.columns)},
+                )
                 yield request
 
     def wanted_column(self, link: anchors.Link) -> bool:

@@ -28,6 +28,8 @@ STARTS = {
     "wuxi": "/index.shtml",
     "trs": "/zfxxgk/ghjh/index.html",  # a column list: only that column is walked
 }
+# One more source on the Hanweb site: the same home page, the 规划计划 column dropped.
+EXCLUDING = "hanweb-policies"
 
 
 @dataclass
@@ -51,6 +53,16 @@ download_delay = 0
 concurrency = 4
 """
         )
+    out.append(
+        f"""[[source]]
+name = "{EXCLUDING}"
+start_urls = ["{sites["hanweb"].url}/index.html"]
+allowed_hosts = ["127.0.0.1"]
+allow_private_addresses = true
+download_delay = 0
+exclude = ["规划"]
+"""
+    )
     path.write_text("\n".join(out), encoding="utf-8")
     return path
 
@@ -63,10 +75,11 @@ def crawled(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     sites = {name: DialectSite(name) for name in STARTS}
     try:
         config = _config(sites, tmp_path_factory.mktemp("dialects") / "govwatch.toml")
-        summaries: dict[str, list[dict]] = {name: [] for name in sites}
-        codes: dict[str, list[int]] = {name: [] for name in sites}
+        names = [*sites, EXCLUDING]
+        summaries: dict[str, list[dict]] = {name: [] for name in names}
+        codes: dict[str, list[int]] = {name: [] for name in names}
         for _ in range(2):
-            for name in sites:
+            for name in names:
                 proc = start_crawl(name, config, module_db_url)
                 out, err = proc.communicate(timeout=120)
                 lines = [json.loads(line) for line in out.splitlines() if line.strip()]
@@ -155,3 +168,10 @@ def test_news_pages_reached_through_the_last_page_link(crawled: Crawled) -> None
     news = crawled.sites["news"].hits
     assert {"GET /news/tzgg/list.html?page=2", "GET /news/tzgg/list.html?page=3"} <= set(news)
     assert "GET /hdjl/index.html" not in news and "GET /about.html" not in news
+
+
+def test_excluded_columns_are_not_walked(crawled: Crawled) -> None:
+    documents = {d for d in _documents(crawled, EXCLUDING) if not d.endswith(".pdf")}
+    policies = {d for d in expected_documents("hanweb") if "art_101_" in d}
+    # The home page's own news items are documents of the start page, whatever the columns.
+    assert documents == policies | {"/art/2024/3/5/art_102_5.html"}
