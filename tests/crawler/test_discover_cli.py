@@ -25,7 +25,13 @@ def hanweb() -> Iterator[DialectSite]:
 
 def govwatch(*args: str, cwd: Path, db: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["govwatch", *args], capture_output=True, text=True, cwd=cwd, env=crawl_env(db), timeout=120
+        ["govwatch", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=crawl_env(db),
+        timeout=120,
+        check=False,
     )
 
 
@@ -60,5 +66,7 @@ def test_discover_refuses_what_is_not_a_web_address(tmp_path: Path) -> None:
 
 
 def test_discover_help_is_there() -> None:
-    done = subprocess.run(["govwatch", "sources", "--help"], capture_output=True, text=True, cwd=REPO)
+    done = subprocess.run(
+        ["govwatch", "sources", "--help"], capture_output=True, text=True, cwd=REPO, check=True
+    )
     assert "--discover" in done.stdout

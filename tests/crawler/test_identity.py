@@ -100,3 +100,43 @@ def test_changed_parameters_need_the_same_skeleton() -> None:
     assert changed_parameters("http://x/a.html?k=1&v=2", "http://x/a.html?v=2&k=9") == {"k"}
     assert changed_parameters("http://x/a.html?k=1", "http://x/b.html?k=2") == set()
     assert changed_parameters("http://x/a.html?k=1", "http://x/a.html?k=1&z=2") == set()
+
+
+def test_a_parameter_that_changed_between_two_fetches_is_learned_volatile() -> None:
+    from crawler.volatile import VolatileParameters
+
+    params = VolatileParameters()
+    first = [
+        ("http://x/a/1.html?vc=aa11&lang=zh", "一号文件"),
+        ("http://x/a/2.html?vc=aa11&lang=zh", "二号文件"),
+    ]
+    again = [
+        ("http://x/a/1.html?vc=bb22&lang=zh", "一号文件"),
+        ("http://x/a/2.html?vc=bb22&lang=zh", "二号文件"),
+    ]
+    names = params.undecided(url for url, _ in first)
+    assert names == {"vc", "lang"}
+    assert params.compare(first, again, names, "http://x/a/") == {"vc"}
+    assert params.new == {"vc": "http://x/a/"}
+    assert params.stable == {"lang"}
+    assert params.canonical(first[0][0]) == params.canonical(again[0][0]) == "http://x/a/1.html?lang=zh"
+    assert params.undecided(url for url, _ in first) == set()  # decided for the rest of the crawl
+
+
+def test_a_document_parameter_is_never_learned_even_when_it_changes() -> None:
+    from crawler.volatile import VolatileParameters
+
+    params = VolatileParameters(["id"])  # a bad memory cannot strip it either
+    first = [("http://x/show.aspx?id=1&k=1", "第一篇")]
+    again = [("http://x/show.aspx?id=2&k=2", "第一篇")]
+    assert params.compare(first, again, {"k"}, "http://x/list.aspx") == {"k"}
+    assert params.canonical("http://x/show.aspx?id=1&k=1") != params.canonical("http://x/show.aspx?id=2&k=1")
+
+
+def test_list_pages_are_keyed_without_token_looking_values_but_keep_their_page() -> None:
+    from crawler.volatile import VolatileParameters
+
+    params = VolatileParameters()
+    assert params.list_key("http://x/list.html?vc=0a1b2c3d4e5f6789&page=2") == "http://x/list.html?page=2"
+    assert params.list_key("http://x/List.aspx?ClassID=5&type=3") == "http://x/List.aspx?ClassID=5&type=3"
+    assert params.list_key("http://x/l.jsp?ts2=1700000000123") == "http://x/l.jsp"
