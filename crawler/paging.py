@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from crawler.anchors import Link
+from crawler.identity import is_session_parameter
 
 NEXT_TEXTS = frozenset(
     {
@@ -124,7 +125,9 @@ def pager_links(links: Iterable[Link], page_url: str) -> tuple[list[str], list[s
                 for n in range(start, target.number):
                     guessed[target.template.format(n=n)] = None
             continue
-        if target is not None and (_NUMBER_TEXT_RE.match(text) or same_series(current, target)):
+        if target is None or not _adds_nothing(link.url, page_url):
+            continue  # a calendar day or a filter that happens to carry the page number
+        if _NUMBER_TEXT_RE.match(text) or same_series(current, target):
             follow[link.url] = None
     return list(follow), [url for url in guessed if url not in follow and url != page_url]
 
@@ -132,6 +135,17 @@ def pager_links(links: Iterable[Link], page_url: str) -> tuple[list[str], list[s
 def has_page_count(text: str) -> bool:
     """Whether a script on the page writes a page count (a pager drawn by JavaScript)."""
     return _PAGE_COUNT_RE.search(text) is not None
+
+
+def _adds_nothing(url: str, page_url: str) -> bool:
+    """Whether ``url`` carries no query parameter the current page lacks, besides the page number."""
+    names = {
+        k.lower()
+        for k, _ in parse_qsl(urlsplit(url).query, keep_blank_values=True)
+        if not is_session_parameter(k)
+    }
+    here = {k.lower() for k, _ in parse_qsl(urlsplit(page_url).query, keep_blank_values=True)}
+    return not (names - here - PAGE_PARAMETERS)
 
 
 def script_pages(text: str, page_url: str) -> list[str]:
