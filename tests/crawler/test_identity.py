@@ -140,3 +140,29 @@ def test_list_pages_are_keyed_without_token_looking_values_but_keep_their_page()
     assert params.list_key("http://x/list.html?vc=0a1b2c3d4e5f6789&page=2") == "http://x/list.html?page=2"
     assert params.list_key("http://x/List.aspx?ClassID=5&type=3") == "http://x/List.aspx?ClassID=5&type=3"
     assert params.list_key("http://x/l.jsp?ts2=1700000000123") == "http://x/l.jsp"
+
+
+@pytest.mark.parametrize(
+    "final",
+    [
+        "https://www.example.gov.cn/art/2024/3/1/art_1_2.html",  # http -> https
+        "http://www.example.gov.cn/art/2024/3/1/art_1_2.html/",  # a trailing slash
+        "http://www.example.gov.cn/art/2024/3/1/art_1_2/index.html",  # index.html
+    ],
+)
+def test_a_redirect_keeps_the_identity_of_the_url_asked_for(final: str) -> None:
+    import scrapy
+
+    from crawler.spiders import GenericSpider
+    from tracker.config import parse_config
+
+    source = parse_config('[[source]]\nname = "s"\nstart_urls = ["http://www.example.gov.cn/"]\n').sources[0]
+    spider = GenericSpider(source)
+    asked = "http://www.example.gov.cn/art/2024/3/1/art_1_2.html?uid=93a5ff9a"
+    request = spider.page_request(asked, "detail", 1)
+    assert request is not None
+    redirected = request.replace(url=final, meta={**request.meta, "redirect_urls": [asked]})
+    assert spider.identity_of(redirected) == "http://www.example.gov.cn/art/2024/3/1/art_1_2.html"
+    assert spider.identity_of(scrapy.Request(final, meta={"redirect_urls": [asked]})) == spider.identity_of(
+        redirected
+    )
