@@ -56,6 +56,7 @@ _SKIP_TEXT_TAGS = frozenset({"script", "style", "noscript", "template", "option"
 MIN_DATED_ITEMS = 2
 MIN_TITLE_ITEMS = 3
 MIN_TITLE_LENGTH = 10
+LONG_TITLE_LENGTH = 14
 LONG_BODY = 400  # characters of text outside links: a document body, not a list
 
 
@@ -105,6 +106,8 @@ class _Block:
         if n >= MIN_DATED_ITEMS and self.dated * 2 >= n:
             return True
         lengths = [len(link.text) for link, _ in self.items]
+        if n == 2:  # the last page of an undated list: only titles that read like documents
+            return min(lengths) >= LONG_TITLE_LENGTH
         return n >= MIN_TITLE_ITEMS and median(lengths) >= MIN_TITLE_LENGTH
 
 

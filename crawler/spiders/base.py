@@ -361,8 +361,7 @@ class PortalSpider(scrapy.Spider):
         requests: list[scrapy.Request] = []
         for item in analysis.items:
             identity = self.params.canonical(item.link.url)
-            if identity not in node["documents"]:
-                node["documents"].add(identity)
+            node["documents"].add(identity)
             if identity in self.seen:
                 continue
             new += 1

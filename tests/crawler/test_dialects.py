@@ -172,3 +172,12 @@ def _anchors(html: str, base: str) -> list[tuple[str, str]]:
 
     root = lxml.html.fromstring(html)
     return [(urljoin(base, a.get("href")), a.text_content().strip()) for a in root.iter("a")]
+
+
+def test_undated_rows_of_unknown_shape_are_documents_when_they_read_like_titles() -> None:
+    html = """<html><body><div class="nav"><a href="/">首页</a> <a href="/gk/">信息公开</a></div>
+    <ul class="rows"><li><a href="/w/a81f">关于印发示范市2024年数字政府建设工作要点的通知</a></li>
+    <li><a href="/w/a820">示范市人民政府关于公布第二批历史文化街区名单的通知</a></li></ul></body></html>"""
+    a = discovery.analyze(lxml.html.fromstring(html), BASE + "/gk/tzgg/", [HOST])
+    assert item_paths(a) == ["/w/a81f", "/w/a820"]
+    assert not any(item.dated for item in a.items)  # weak: checked again when the page arrives
