@@ -11,7 +11,8 @@ Layout::
     name = "wuxi-dfgw"
     start_urls = ["https://dfgw.wuxi.gov.cn/..."]
     allowed_hosts = ["dfgw.wuxi.gov.cn"]
-    platform = "hanweb"             # generic | hanweb | trs
+    platform = "hanweb"             # optional hint: generic (default: every dialect) | hanweb | trs
+    include = ["政策文件", "/col/col123"]   # optional: columns to keep (regex on URL or anchor text)
     schedule = "every 6h"           # "every 30s|15m|6h|1d" or a 5-field cron "0 6 * * *"
 
     [[channel]]
@@ -44,7 +45,8 @@ CHANNEL_TYPES = ("console", "jsonl", "webhook", "email", "apprise")
 DEFAULT_CONTACT = "https://github.com/govwatch/govwatch"
 DEFAULT_TIMEOUT_SECONDS = 3600
 DEFAULT_MAX_PAGES = 50
-DEFAULT_MAX_DEPTH = 3
+# Hops from a start URL: home -> 信息公开 entry -> column -> detail -> attachment is four.
+DEFAULT_MAX_DEPTH = 5
 DEFAULT_DOWNLOAD_DELAY = 1.0
 DEFAULT_CONCURRENCY = 2
 
@@ -102,6 +104,10 @@ class SourceConfig:
     obey_robots: bool = True
     allow_private_addresses: bool = False
     notify_kinds: frozenset[str] | None = None
+    # Columns found from a navigation page: kept when they match an include pattern (if any) and no
+    # exclude pattern; each pattern is a regular expression tried on the URL and the anchor text.
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
     @property
     def interval_seconds(self) -> int | None:
@@ -344,6 +350,8 @@ _SOURCE_KEYS = {
     "obey_robots",
     "allow_private_addresses",
     "notify_kinds",
+    "include",
+    "exclude",
 }
 
 
@@ -387,6 +395,8 @@ def _parse_source(item: Any, index: int, defaults: Settings, where: str) -> Sour
     selector = f.text("list_selector")
     if selector is not None:
         _check_selector(selector, f)
+    include = _parse_patterns(f, "include")
+    exclude = _parse_patterns(f, "exclude")
     return SourceConfig(
         name=name,
         start_urls=tuple(start_urls),
@@ -404,7 +414,19 @@ def _parse_source(item: Any, index: int, defaults: Settings, where: str) -> Sour
         obey_robots=f.flag("obey_robots", defaults.obey_robots),
         allow_private_addresses=f.flag("allow_private_addresses", False),
         notify_kinds=_parse_kinds(f, "notify_kinds"),
+        include=include,
+        exclude=exclude,
     )
+
+
+def _parse_patterns(f: _Fields, key: str) -> tuple[str, ...]:
+    patterns = f.str_list(key) or []
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise f.fail(key, f"holds {pattern!r}, which is not a valid regular expression: {exc}") from None
+    return tuple(patterns)
 
 
 _CHANNEL_KEYS = {"name", "type", "url", "kinds", "sources", "options"}

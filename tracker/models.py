@@ -138,6 +138,24 @@ class Document(Base):
     latest_version: Mapped[Version | None] = relationship(foreign_keys=[latest_version_id], post_update=True)
 
 
+class VolatileParameter(Base):
+    """A query parameter a source was seen to change between two fetches of the same list page.
+
+    Learned by the crawler and left out of the canonical URL of that source's documents, so a
+    per-visit token never makes a second document.
+    """
+
+    __tablename__ = "volatile_parameters"
+    __table_args__ = (UniqueConstraint("source_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    learned_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The list page on which the value was seen to change, for whoever wonders why.
+    evidence_url: Mapped[str | None] = mapped_column(String(2048))
+
+
 class Blob(Base):
     """A raw response body, content-addressed by the sha256 of the uncompressed bytes."""
 

@@ -1,4 +1,9 @@
-"""Lookups and get-or-create for sources and documents, and what the crawler needs before a crawl."""
+"""Lookups and get-or-create for sources and documents, and what the crawler needs before a crawl.
+
+Documents are keyed by their canonical URL (the crawler computes it, ``crawler.identity``):
+validators and known URLs are handed back under that key, and the parameters a source was
+learned to change per visit are kept here so that the next crawl leaves them out from the start.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from tracker.models import Document, DocumentKind, Source, utcnow
+from tracker.models import Document, DocumentKind, Source, VolatileParameter, utcnow
 from tracker.upsert import insert_ignore
 
 
@@ -32,6 +37,33 @@ def known_urls(session: Session, source_name: str) -> set[str]:
         select(Document.url).join(Source, Source.id == Document.source_id).where(Source.name == source_name)
     )
     return set(rows)
+
+
+def volatile_parameters(session: Session, source_name: str) -> set[str]:
+    """Names of the query parameters learned to change per visit on the source's list pages."""
+    rows = session.scalars(
+        select(VolatileParameter.name)
+        .join(Source, Source.id == VolatileParameter.source_id)
+        .where(Source.name == source_name)
+    )
+    return set(rows)
+
+
+def learn_volatile_parameters(session: Session, source_name: str, learned: dict[str, str]) -> int:
+    """Remember ``name -> evidence URL`` for the source; returns how many were new."""
+    if not learned:
+        return 0
+    sid = source_id(session, source_name)
+    added = 0
+    for name, evidence in sorted(learned.items()):
+        values = {
+            "source_id": sid,
+            "name": name[:200],
+            "learned_at": utcnow(),
+            "evidence_url": evidence[:2048],
+        }
+        added += bool(insert_ignore(session, VolatileParameter, values, index_elements=["source_id", "name"]))
+    return added
 
 
 def ensure_source(session: Session, name: str) -> Source:

@@ -33,8 +33,19 @@ def _load(config_path: str | None) -> Config:
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per source.")
 @click.option("--check", is_flag=True, help="Only validate the file: print 'ok' or the error, exit 0 or 2.")
-def sources(config_path: str | None, as_json: bool, check: bool) -> None:
-    """List the configured sources and check the sources file."""
+@click.option(
+    "--discover",
+    "discover_url",
+    metavar="URL",
+    help="Print the column tree a crawl would walk from URL (title, URL, documents per column).",
+)
+def sources(config_path: str | None, as_json: bool, check: bool, discover_url: str | None) -> None:
+    """List the configured sources and check the sources file; --discover explores a new site."""
+    if discover_url is not None:
+        from scheduler.commands.discover_cmd import run_discover
+
+        run_discover(discover_url, config_path, as_json)
+        return
     config = _load(config_path)
     _check_cron(config)
     if check:

@@ -7,7 +7,9 @@ import re
 import pytest
 from parsel import Selector
 
-from crawler import links
+from crawler import anchors as links
+from crawler import paging
+from crawler.spiders import hanweb, trs
 
 BASE = "https://www.example.gov.cn/col/col1/index.html"
 
@@ -72,17 +74,20 @@ def test_pattern_and_selector_replace_the_shapes() -> None:
 def test_next_page_links() -> None:
     html = '<a href="list_2.html">下一页</a> <a href="list_9.html">尾页</a> <a href="list_0.html">上一页</a>'
     found = links.anchors(Selector(text=html), "https://x.gov.cn/xxgk/list.html")
-    assert links.next_page_links(found) == ["https://x.gov.cn/xxgk/list_2.html"]
+    assert (
+        paging.pager_links(found, "https://x.gov.cn/xxgk/list.html")[0][0]
+        == "https://x.gov.cn/xxgk/list_2.html"
+    )
 
 
 def test_trs_create_page_html() -> None:
     text = '<script>createPageHTML(4, 0, "index", "html");</script>'
-    assert links.trs_pages(text, "https://x.gov.cn/zfxxgk/index.html") == [
+    assert trs.trs_pages(text, "https://x.gov.cn/zfxxgk/index.html") == [
         "https://x.gov.cn/zfxxgk/index_1.html",
         "https://x.gov.cn/zfxxgk/index_2.html",
         "https://x.gov.cn/zfxxgk/index_3.html",
     ]
-    assert links.trs_pages("no script", "https://x.gov.cn/zfxxgk/index.html") == []
+    assert trs.trs_pages("no script", "https://x.gov.cn/zfxxgk/index.html") == []
 
 
 def test_hanweb_datastore_and_dataproxy_paging() -> None:
@@ -92,13 +97,13 @@ def test_hanweb_datastore_and_dataproxy_paging() -> None:
       <recordset><record><![CDATA[<li><a href="/art/2024/3/1/art_1574_1.html">一</a></li>]]></record>
       <record><![CDATA[<li><a href="/art/2024/3/2/art_1574_2.html">二</a></li>]]></record></recordset>
       </datastore></script></div><script>$('#4460061').jpage({{ totalRecord: 7, perPage: 3 }});</script>"""
-    fragments = links.hanweb_records(text)
+    fragments = hanweb.hanweb_records(text)
     assert len(fragments) == 2 and "art_1574_1" in fragments[0]
-    paging = links.hanweb_paging(text, "https://www.wuxi.gov.cn/col/col1574/index.html")
+    paging = hanweb.hanweb_paging(text, "https://www.wuxi.gov.cn/col/col1574/index.html")
     assert paging is not None
     assert paging.proxy_url == "https://www.wuxi.gov.cn/module/web/jpage/dataproxy.jsp"
     assert paging.form == {"appid": "1", "webid": "2", "columnid": "1574", "unitid": "7042"}
-    assert links.hanweb_page_requests(paging) == [
+    assert hanweb.hanweb_page_requests(paging) == [
         (
             f"{paging.proxy_url}?startrecord=3&endrecord=5&perpage=3",
             "appid=1&webid=2&columnid=1574&unitid=7042",
@@ -110,4 +115,4 @@ def test_hanweb_datastore_and_dataproxy_paging() -> None:
     ]
     # A dataproxy answer carries records but no nextgroup: it never pages again.
     answer = "<datastore><totalrecord>7</totalrecord><recordset></recordset></datastore>"
-    assert links.hanweb_paging(answer, paging.proxy_url) is None
+    assert hanweb.hanweb_paging(answer, paging.proxy_url) is None
