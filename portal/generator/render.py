@@ -416,7 +416,11 @@ def detail_page(portal: Portal, site: Site, doc: Doc, state: int, quiet: bool = 
         writer = f'<script type="text/javascript">var fjs = "{len(doc.attachments)}"; if (fjs == "0") {{ document.getElementById("fj").style.display = "none"; }}</script>'
         attach = f'<div id="fj" class="attachment"><p>附件：</p>{links}{writer}</div>\n'
     opening, closing = _container(site)
-    body = opening + "\n" + style + "".join(paras) + share + closing + "\n" + attach
+    if site.index % 2:
+        # attachment writer inside the body container, as many CMSs render it
+        body = opening + "\n" + style + "".join(paras) + attach + share + closing + "\n"
+    else:
+        body = opening + "\n" + style + "".join(paras) + share + closing + "\n" + attach
     related = "".join(
         f'<li><a href="{_href(site, d)}">{esc(_content(d, state).title)}</a></li>'
         for d in ([] if quiet else _sidebar(portal, site, state, doc.ident, 5))
@@ -425,13 +429,17 @@ def detail_page(portal: Portal, site: Site, doc: Doc, state: int, quiet: bool = 
     tail = f"""<div class="art-tools"><span>扫一扫在手机打开当前页</span><img src="/images/qrcode.png" alt="">
 <div class="share">分享到：<a href="javascript:;">微信</a> <a href="javascript:;">微博</a></div>
 <a href="javascript:window.print()">【打印本页】</a> <a href="javascript:window.close()">【关闭窗口】</a></div>
-<div class="related"><h3>相关链接</h3><ul>{related}</ul></div>"""
+<div class="related"><h3>{("相关链接", "相关解读", "相关信息")[site.index % 3]}</h3><ul>{related}</ul></div>"""
     info = (
         f'<div class="info"><span>发布时间：{doc.date}</span> <span>来源：{esc(content.meta()["publisher"])}</span> '
         f'<span>浏览次数：<em id="views">@@VIEWS@@</em></span> <span>【字号：<a href="javascript:doZoom(16)">大</a> '
         '<a href="javascript:doZoom(14)">中</a> <a href="javascript:doZoom(12)">小</a>】</span></div>'
     )
-    main = f"""<div class="article">
+    decoy = ""
+    if site.body_container == ".txt_txt":
+        # court.gov.cn style: the element with id article_content is the search button, not the body
+        decoy = '<div class="sou"><input type="text" name="kw"><input type="button" id="article_content" value="搜索"></div>\n'
+    main = f"""{decoy}<div class="article">
 {_meta_html(site, content)}
 <h1 class="title">{esc(content.title)}</h1>
 {info}

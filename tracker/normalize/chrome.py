@@ -156,7 +156,7 @@ def is_chrome_line(line: str) -> bool:
 
 # -- the body as structure tells it ------------------------------------------------------------
 
-_SENTENCE_MARK = re.compile(r"[。!?;]|[,，][^,，]*[\u4e00-\u9fff]{4}")
+_SENTENCE_MARK = re.compile(r"[。!?;！？；]|[,，][^,，]*[\u4e00-\u9fff]{4}")
 _NUMBERED = re.compile(r"^\s*(?:[(（][一二三四五六七八九十]{1,3}[)）]|[一二三四五六七八九十]{1,3}、)")
 # Files a page offers; a link to one is content (an attachment-only page is all such links).
 _FILE_HREF = re.compile(
@@ -287,7 +287,12 @@ def _trim_tail(lines: list[tuple[str, bool]]) -> list[str]:
             cut_links = True
         elif not (
             is_chrome_line(line)
-            or (cut_links and len(line) <= _LABEL_MAX and _LIST_HEADING.search(line) is not None)
+            or (
+                cut_links
+                and len(line) <= _LABEL_MAX
+                and _LIST_HEADING.search(line) is not None
+                and not _SENTENCE_MARK.search(line)
+            )
         ):
             break
         end -= 1

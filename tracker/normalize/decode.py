@@ -69,6 +69,9 @@ _LOCAL = "govwatch-local"
 # text has gone out of step.
 _STEP_EVIDENCE = 4
 _ZERO = re.compile(b"\x00")
+# The other byte of a lone in-step zero byte that makes it an ASCII character: U+0A00, U+2200,
+# U+2F00 and U+3C00-U+3E00 blocks are not Chinese text.
+_MARKUP_BYTES = (b"<", b">", b'"', b"/", b"=", b"\n")
 # A corrupt run inside a tag's name turns the tag into text or into an unknown element (a
 # browser shows the same), and `</scr?ipt>` never ends the script: the rest of the page goes.
 # What sits between `<` and the end of a name is never markup when, without it, the name is a
@@ -83,6 +86,12 @@ _ELEMENT = re.compile(rf"(?:{_ELEMENTS})", re.IGNORECASE)
 _JUNK = "[^A-Za-z\\s/!?:<>\"'=-]"
 _BROKEN_NAME = re.compile(rf"<(/?)((?:[A-Za-z][A-Za-z0-9]*+)?)({_JUNK}{{1,4}})(/?)([A-Za-z0-9]*)(?=[\s/>])")
 _NOT_ALNUM = re.compile("[^A-Za-z0-9]")
+# Two corrupt bytes inserted inside a UTF-16 character pair it with half of each: the character
+# before them keeps its ASCII byte under a junk one. Two such characters break a whole page: a
+# quote in a tag (the attribute value then runs on through the text) and the `<` of an end tag
+# (`</script>` that never ends the script); each is a non-ASCII character whose low byte is it.
+_SPLIT_END_TAG = re.compile(rf"([^\x00-\xff])(?=/(?:{_ELEMENTS})>)", re.IGNORECASE)
+_TAG = re.compile(r"<[A-Za-z][^<>]*>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +198,9 @@ def decode(body: bytes, headers: Mapping[str, str] | None = None) -> Decoded:
 
 
 def _mend_tags(text: str, codec: str) -> str:
-    """Tags whose name a corrupt run broke, whole again (see _BROKEN_NAME)."""
+    """Tags a corrupt run broke, whole again (see _BROKEN_NAME and, for UTF-16, _SPLIT_END_TAG)."""
+    if codec.lower().startswith(_WIDE):
+        text = _mend_split_pairs(text)
     if _BROKEN_NAME.search(text) is None:
         return text
     # In a multi-byte codec the run's last lead byte may have taken a letter of the name as trail.
@@ -208,6 +219,19 @@ def _mend_tags(text: str, codec: str) -> str:
         return match.group() if name is None else f"<{opening or slash}{name}"
 
     return _BROKEN_NAME.sub(mend, text)
+
+
+def _mend_split_pairs(text: str) -> str:
+    text = _SPLIT_END_TAG.sub(lambda m: "<" if ord(m.group(1)) & 0xFF == 0x3C else m.group(1), text)
+
+    def requote(match: re.Match[str]) -> str:
+        tag = match.group()
+        for quote in "\"'":
+            if tag.count(quote) % 2:
+                tag = "".join(quote if ch > "\xff" and ord(ch) & 0xFF == ord(quote) else ch for ch in tag)
+        return tag
+
+    return _TAG.sub(requote, text)
 
 
 def _decode(body: bytes, headers: Mapping[str, str] | None) -> Decoded:
@@ -306,20 +330,22 @@ def _plausible(text: str) -> bool:
 
 
 def _lenient(body: bytes, codec: str, warnings: tuple[str, ...] | list[str]) -> Decoded:
-    """The page in its codec, each undecodable run replaced where it sits (_local_replacement)."""
-    text = body.decode(codec, errors="replace")
-    replaced = text.count("\ufffd")
-    if replaced and replaced > MAX_REPLACED_SHARE * max(len(text), 1):
-        raise Undecodable(f"{replaced} of {len(text)} characters undecodable as {codec}")
+    """The page in its codec, each corrupt run replaced where it sits: _local_replacement, and
+    for UTF-16 _utf16_in_step."""
+    cuts = 0
     if codec.startswith("utf-16"):
         text, cuts = _utf16_in_step(body, codec)
-        replaced = text.count("\ufffd") - cuts
-        if cuts:
-            warnings = (*warnings, f"{cuts} UTF-16 runs out of step cut out")
-    elif replaced:
+    else:
+        text = body.decode(codec, errors="replace")
+    marks = text.count("\ufffd")
+    if marks > MAX_REPLACED_SHARE * max(len(text), 1):
+        raise Undecodable(f"{marks} of {len(text)} characters undecodable as {codec}")
+    if marks and not cuts and not codec.startswith("utf-16"):
         text = body.decode(codec, errors=_LOCAL)
-    if replaced:
-        warnings = (*warnings, f"{replaced} undecodable bytes replaced")
+    if cuts:
+        warnings = (*warnings, f"{cuts} UTF-16 runs out of step cut out")
+    if marks > cuts:
+        warnings = (*warnings, f"{marks - cuts} undecodable bytes replaced")
     return Decoded(text.lstrip("\ufeff"), codec, tuple(warnings))
 
 
@@ -342,9 +368,11 @@ def _utf16_in_step(body: bytes, codec: str) -> tuple[str, int]:
     last_good, cuts = None, 0
     for i, zero in enumerate(zeros):
         # Evidence on either side is a run of ASCII characters: zero bytes two apart. A lone
-        # zero byte is as likely a CJK character's (U+4E00 一 is 00 4E in little endian).
+        # zero byte is as likely a CJK character's (U+4E00 一 is 00 4E in little endian), unless
+        # its pair is a markup character, which no CJK character's byte out of step gives.
         if (zero - start) % 2 == high:
-            if i and zeros[i - 1] == zero - 2:
+            ascii_byte = body[zero - 1 : zero] if little else body[zero + 1 : zero + 2]
+            if (i and zeros[i - 1] == zero - 2) or ascii_byte in _MARKUP_BYTES:
                 last_good = zero
             continue
         if zeros[i : i + _STEP_EVIDENCE] != list(range(zero, zero + 2 * _STEP_EVIDENCE, 2)):

@@ -13,6 +13,11 @@ sentences about the past start and stop. The rules read the plan's own structure
   heading of the same or a higher level, or one that announces the plan;
 - after the plan is announced, a sentence that starts with a past marker is review up to the
   end of its paragraph, or to a sentence that turns to the plan again (今年, 力争 …).
+
+A year counts as past when it is earlier than the plan's year (the latest year a sentence
+starts with or a heading or the title names); before the plan is announced, a sentence
+naming even the latest year is review when it states no plan (a plan announced as 今年
+reviews the year it names).
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ _PLAN = (
 # an address such as 各位代表!.
 _MARKER = re.compile(rf"(?:(?:各位代表|同志们)[!！,，:：]?)?(?:(?P<past>{_PAST})|(?P<plan>{_PLAN}))")
 # What such an opening can start with: most sentence parts are ruled out by one set lookup.
-_MARKER_FIRST = frozenset('各同回过刚去上前一两三五十“"新今明下展未力确计预12')
+_MARKER_FIRST = frozenset('各同回过刚去上前一两三五十“"新今明下展未力确计预0123456789')
 _PART_END_RUN = re.compile(r"[。!！?？,，;；]+\s*")
 _PLAN_START = re.compile(_PLAN)
 _PART_END = re.compile(r"[。!！?？,，;；]")
