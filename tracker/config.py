@@ -474,20 +474,31 @@ def _valid_host(host: str) -> bool:
         return bool(_HOST_RE.match(host))
 
 
-def _check_schedule(schedule: str, f: _Fields) -> None:
+def check_schedule(schedule: str) -> str | None:
+    """What is wrong with a ``schedule`` text, or None: the one check for the file, ``crawl`` and ``run``."""
     if schedule.lower().startswith("every"):
         seconds = parse_interval(schedule)
         if seconds is None or seconds <= 0:
-            raise f.fail(
-                "schedule", f"{schedule!r}: write e.g. 'every 30s', 'every 15m', 'every 6h', 'every 1d'"
-            )
-        return
+            return f"{schedule!r}: write e.g. 'every 30s', 'every 15m', 'every 6h', 'every 1d'"
+        return None
     fields = schedule.split()
     if len(fields) != 5 or not all(_CRON_FIELD_RE.match(part) for part in fields):
-        raise f.fail(
-            "schedule",
-            f"{schedule!r} is neither an interval ('every 6h') nor a 5-field cron expression ('0 6 * * *')",
-        )
+        return f"{schedule!r} is neither an interval ('every 6h') nor a 5-field cron expression ('0 6 * * *')"
+    # Fields out of range ('99 6 * * *') pass the shape check: APScheduler, which runs the
+    # schedule, is the one to ask.
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(schedule)
+    except ValueError as exc:
+        return f"{schedule!r} is not a valid cron expression: {exc}"
+    return None
+
+
+def _check_schedule(schedule: str, f: _Fields) -> None:
+    problem = check_schedule(schedule)
+    if problem is not None:
+        raise f.fail("schedule", problem)
 
 
 def _check_selector(selector: str, f: _Fields) -> None:
