@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 import scrapy
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    ResponseDataLossError,
+    StopDownload,
+)
 from twisted.internet.error import (
     ConnectError,
     ConnectionLost,
@@ -14,6 +22,7 @@ from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed
 
 from crawler.middlewares import Refused
+from crawler.transfer import STOPPED
 
 
 def original_url(request: scrapy.Request) -> str:
@@ -28,6 +37,11 @@ def describe_failure(failure: Failure) -> tuple[str, str]:
     text = str(exc) or type(exc).__name__
     if isinstance(exc, Refused):
         return exc.hint, text
+    request = getattr(failure, "request", None)
+    stopped = request.meta.get(STOPPED) if request is not None else None
+    if isinstance(exc, StopDownload) and stopped:
+        hint, message = stopped
+        return str(hint), str(message)
     if isinstance(exc, scrapy.exceptions.IgnoreRequest):
         lowered = text.lower()
         if "robots.txt" in lowered:
@@ -44,11 +58,13 @@ def describe_failure(failure: Failure) -> tuple[str, str]:
         if "max size" in reasons.lower() or "Cancelling download" in reasons:
             return "too_large", reasons
         return "connection", reasons or text
-    if isinstance(exc, TimeoutError | TCPTimedOutError):
+    if isinstance(exc, TimeoutError | TCPTimedOutError | DownloadTimeoutError):
         return "timeout", text
-    if isinstance(exc, DNSLookupError):
+    if isinstance(exc, DNSLookupError | CannotResolveHostError):
         return "dns", text
-    if isinstance(exc, ConnectError | ConnectionLost):
+    if isinstance(exc, ResponseDataLossError):
+        return "truncated", f"response body truncated (data loss): {text}"
+    if isinstance(exc, ConnectError | ConnectionLost | DownloadConnectionRefusedError | DownloadFailedError):
         return "connection", text
     if "max size" in text.lower() or "Cancelling download" in text:
         return "too_large", text
