@@ -33,6 +33,14 @@ def original_url(request: scrapy.Request) -> str:
 
 def describe_failure(failure: Failure) -> tuple[str, str]:
     """(hint for the tracker, readable message) for a download that produced no response."""
+    hint, message = _describe(failure)
+    if hint == "too_large":
+        # Scrapy words it four ways (Content-Length, decompression, arriving bytes): one prefix.
+        message = f"too large: {message}"
+    return hint, message
+
+
+def _describe(failure: Failure) -> tuple[str, str]:
     exc = failure.value
     text = str(exc) or type(exc).__name__
     if isinstance(exc, Refused):

@@ -66,6 +66,7 @@ def _retry_policy() -> Any:
             "GOVWATCH_NOTIFY_MAX_ATTEMPTS", defaults.max_attempts, minimum=1, integer=True
         ),
         base_seconds=_env_number("GOVWATCH_NOTIFY_BACKOFF_SECONDS", defaults.base_seconds, minimum=0),
+        claim_seconds=_env_number("GOVWATCH_NOTIFY_CLAIM_SECONDS", defaults.claim.total_seconds(), minimum=1),
     )
 
 
@@ -206,7 +207,9 @@ def notify(config_path: Path | None, show_failed: bool, retry_failed: bool, as_j
     \b
     Channels come from the [[channel]] tables of the sources file. A failed send is
     retried with exponential backoff (GOVWATCH_NOTIFY_BACKOFF_SECONDS, default 60) and
-    given up after GOVWATCH_NOTIFY_MAX_ATTEMPTS attempts (default 8).
+    given up after GOVWATCH_NOTIFY_MAX_ATTEMPTS attempts (default 8). A message whose
+    sender died mid-send is resent after the claim window (GOVWATCH_NOTIFY_CLAIM_SECONDS,
+    default 300) with the same idempotency key (webhook Idempotency-Key, e-mail Message-ID).
     Exit 0 when everything due was sent and nothing has given up, 4 when some messages
     went out while others failed or gave up for good, 1 when nothing could be delivered
     (every send failed, or only given-up deliveries are left: see --failed).
