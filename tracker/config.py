@@ -178,6 +178,8 @@ def origin(url: str) -> tuple[str, int] | None:
 def parse_host_entry(entry: str) -> tuple[str, int | None]:
     """``"host"`` -> (host, None); ``"host:8080"`` or ``"[::1]:8080"`` -> (host, 8080); else ValueError."""
     text = entry.strip().lower()
+    if "/" in text or "@" in text:
+        raise ValueError("not a host name (no scheme, no path)")
     port_text: str | None = None
     if text.startswith("["):
         host, _, rest = text[1:].partition("]")
