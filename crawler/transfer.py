@@ -5,9 +5,11 @@ for 30 s x 3 attempts, and a body without Content-Length that outgrew ``DOWNLOAD
 ended as a cancelled (transient) download. This handler is Scrapy's HTTP/1.1 handler with
 the clock started when the transfer starts (not while the request waits for its slot):
 
-- the first attempt of a page sets its deadline ``fetch_timeout_seconds`` ahead; every
-  attempt (retries, the anti-bot retry) only gets what is left of it, and one that starts
-  after it is refused as ``timeout`` (a transient error: the page is tried again next crawl);
+- a page has ``fetch_timeout_seconds`` of transfer time over all its attempts: every attempt
+  (retries, the anti-bot retry) only gets what the ones before it left, and one with nothing
+  left is refused as ``timeout`` (a transient error: the page is tried again next crawl).
+  Time spent waiting for a free slot or between attempts does not count: on a busy host it
+  says nothing about the page;
 - once a body has been arriving for ``RATE_GRACE_SECONDS``, fewer than ``min_bytes_per_second``
   on average stops it as ``timeout`` (slow loris), without retrying;
 - counting the bytes as they arrive stops a body at ``DOWNLOAD_MAXSIZE`` as ``too_large``
@@ -33,7 +35,7 @@ from crawler.middlewares import Refused
 FETCH_TIMEOUT_SETTING = "GOVWATCH_FETCH_TIMEOUT"
 MIN_RATE_SETTING = "GOVWATCH_MIN_BYTES_PER_SECOND"
 RATE_GRACE_SECONDS = 5.0  # a body may start slowly (a portal rendering it) before its rate counts
-DEADLINE = "govwatch_deadline"
+SPENT = "govwatch_transfer_seconds"  # transfer time of the page's attempts so far
 STARTED = "govwatch_transfer_started"
 RECEIVED = "govwatch_bytes_received"
 STOPPED = "govwatch_stopped"  # (hint, message) of a download this module stopped
@@ -48,18 +50,21 @@ class DeadlineDownloadHandler(HTTP11DownloadHandler):
         crawler.signals.connect(self.bytes_received, signal=signals.bytes_received)
 
     async def download_request(self, request: Request) -> Response:
-        now = monotonic()
-        deadline = request.meta.setdefault(DEADLINE, now + self.budget)
-        remaining = deadline - now
+        spent = request.meta.get(SPENT, 0.0)
+        remaining = self.budget - spent
         if remaining <= 0:
             raise Refused(
                 f"no complete answer within {self.budget:g} s over all attempts: {request.url}", "timeout"
             )
         ceiling = request.meta.get("download_timeout") or remaining  # DOWNLOAD_TIMEOUT, per attempt
         request.meta["download_timeout"] = min(remaining, ceiling)
-        request.meta[STARTED] = now
+        started = request.meta[STARTED] = monotonic()
         request.meta[RECEIVED] = 0
-        return await super().download_request(request)
+        try:
+            return await super().download_request(request)
+        finally:
+            # Retries copy the request's meta after this: they inherit what this attempt used.
+            request.meta[SPENT] = spent + monotonic() - started
 
     def bytes_received(self, data: bytes, request: Request, spider: Any) -> None:
         received = request.meta.get(RECEIVED, 0) + len(data)

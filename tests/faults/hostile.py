@@ -13,14 +13,14 @@ import contextlib
 import gzip
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import brotli
 
@@ -139,14 +139,18 @@ class HostileSite:
             self.hits[key] = self.hits.get(key, 0) + 1
             return self.hits[key]
 
-    def config(self, name: str = "hostile", *, only: str | None = None, extra: str = "") -> str:
-        """A [[source]] for this site: bare host, the start URL carries the port."""
-        start = f"{self.url}/list.html" + (f"?only={only}" if only else "")
+    def config(
+        self, name: str = "hostile", *, only: Iterable[str] = (), fetch_timeout: float = 6, extra: str = ""
+    ) -> str:
+        """A [[source]] for this site (bare host, the start URL carries the port); ``only``: these cases."""
+        start = f"{self.url}/list.html"
+        if only:
+            start += "?" + urlencode([("only", case) for case in only])
         return (
             f'[[source]]\nname = "{name}"\nplatform = "generic"\nstart_urls = ["{start}"]\n'
             'allowed_hosts = ["127.0.0.1"]\nallow_private_addresses = true\nobey_robots = false\n'
             "download_delay = 0\nconcurrency = 4\nmax_pages = 5\nmax_depth = 2\ntimeout_seconds = 120\n"
-            f"fetch_timeout_seconds = 6\n{extra}"
+            f"fetch_timeout_seconds = {fetch_timeout:g}\n{extra}"
         )
 
     # -- the handler -------------------------------------------------------------------------------
@@ -193,11 +197,11 @@ class HostileSite:
         return self._send(h, 404, b"<html><body>not here</body></html>")
 
     def _list_page(self, query: dict[str, list[str]]) -> bytes:
-        only = (query.get("only") or [None])[0]
+        only = query.get("only")
         number = int((query.get("page") or ["1"])[0])
-        cases = [c for c in CASES if only is None or c.name == only]
+        cases = [c for c in CASES if not only or c.name in only]
         links = [f'<li><a href="{self.case_url(c)}">{c.name}</a></li>' for c in cases]
-        if only is None:
+        if not only:
             links += [
                 f'<li><a href="http://mirror{i}.example.invalid{BY_NUMBER[1].path()}">镜像 {i}</a>'
                 for i in range(LIST_LINKS_OFFSITE)

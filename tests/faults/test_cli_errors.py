@@ -70,9 +70,13 @@ def test_since_beyond_the_calendar_is_a_usage_error(
 
 
 @pytest.mark.parametrize(
-    "url", ["garbage", "mysql://user:secret@db.example.org/govwatch", "oracle+cx_oracle://u@h/x"]
+    ("url", "command"),
+    [
+        ("garbage", ("changes",)),
+        ("mysql://user:secret@db.example.org/govwatch", ("status",)),
+        ("oracle+cx_oracle://user:secret@db/x", ("crawl", "--config", "/nonexistent.toml")),
+    ],
 )
-@pytest.mark.parametrize("command", [("changes",), ("status",), ("crawl", "--config", "/nonexistent.toml")])
 def test_an_unsupported_database_url_is_refused_with_exit_2(url: str, command: tuple[str, ...]) -> None:
     result = govwatch(*command, env={**crawl_env(url)})
     assert result.returncode == EXIT_USAGE, result.stderr
