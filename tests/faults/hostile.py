@@ -140,7 +140,7 @@ class HostileSite:
             return self.hits[key]
 
     def config(
-        self, name: str = "hostile", *, only: Iterable[str] = (), fetch_timeout: float = 6, extra: str = ""
+        self, name: str = "hostile", *, only: Iterable[str] = (), fetch_timeout: float = 10, extra: str = ""
     ) -> str:
         """A [[source]] for this site (bare host, the start URL carries the port); ``only``: these cases."""
         start = f"{self.url}/list.html"

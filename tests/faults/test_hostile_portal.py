@@ -142,7 +142,7 @@ def test_other_pages_go_on_while_a_slow_one_waits(db_url: str, tmp_path: Path) -
     with hostile_site() as site:
         # Two at a time: while the silent page holds one slot, the other serves the rest.
         config.write_text(
-            site.config(only=[never.name, *(c.name for c in quick)]).replace(
+            site.config(only=[never.name, *(c.name for c in quick)], fetch_timeout=4).replace(
                 "concurrency = 4", "concurrency = 2"
             ),
             encoding="utf-8",

@@ -110,10 +110,9 @@ def test_a_notifier_killed_mid_send_resends_once_with_the_same_key(
         assert _statuses(session_factory) == ["pending"] * len(ids)  # nothing lost
 
         # Within the claim window the dead sender's claim holds: no second copy yet.
-        early = notify(config, db_env)
-        out, err = early.communicate(timeout=60)
-        assert early.returncode == 0, err
-        assert json.loads(out)["sent"] == 0 and len(hook.requests) == 1
+        channels = [ChannelConfig(name="hook", type="webhook", url=hook.url)]
+        early = deliver_pending(session_factory, channels, policy=RetryPolicy(claim_seconds=CLAIM_SECONDS))
+        assert early.ok and early.sent == 0 and len(hook.requests) == 1
 
         time.sleep(max(0.0, CLAIM_SECONDS + 1.2 - (time.monotonic() - killed_at)))
         late = notify(config, db_env)
