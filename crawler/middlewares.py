@@ -1,10 +1,12 @@
-"""Downloader middlewares: the safety guard (hosts, schemes, addresses, redirects) and anti-bot challenges."""
+"""Downloader middlewares: the safety guard (hosts and ports, schemes, addresses, redirects) and anti-bot
+challenges."""
 
 from __future__ import annotations
 
 import ipaddress
 import logging
 import socket
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -13,13 +15,17 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 
 from crawler.links import strip_fragment
+from tracker.config import SourceConfig, origin
 
 log = logging.getLogger(__name__)
 
 CHALLENGE_STATUSES = frozenset({412, 521})
 HINT = "govwatch_hint"
+ORIGINS_SETTING = "GOVWATCH_ALLOWED_ORIGINS"  # [[host, port], ...] the crawl may connect to
+ALLOW_PRIVATE_SETTING = "GOVWATCH_ALLOW_PRIVATE_ADDRESSES"
 
 
 class Refused(IgnoreRequest):
@@ -53,37 +59,65 @@ def non_public_address(host: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class SitePolicy:
+    """Where one source's crawl may go: (host, port) pairs, and whether private addresses are allowed."""
+
+    origins: frozenset[tuple[str, int]]
+    allow_private: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> SitePolicy:
+        pairs = settings.getlist(ORIGINS_SETTING)
+        return cls(
+            origins=frozenset((str(host), int(port)) for host, port in pairs),
+            allow_private=settings.getbool(ALLOW_PRIVATE_SETTING),
+        )
+
+    def refusal(self, url: str) -> str | None:
+        """The hint for a URL the crawl must not fetch (``bad_scheme``, ``offsite``), None when it may."""
+        if urlsplit(url).scheme not in ("http", "https"):
+            return "bad_scheme"
+        return None if origin(url) in self.origins else "offsite"
+
+
+def policy_settings(source: SourceConfig) -> dict[str, Any]:
+    """The settings ``SitePolicy.from_settings`` reads back: how a source's policy reaches the crawl."""
+    return {
+        ORIGINS_SETTING: sorted([host, port] for host, port in source.origins),
+        ALLOW_PRIVATE_SETTING: source.allow_private_addresses,
+    }
+
+
 class GuardMiddleware:
-    """Only http(s), only the source's hosts, no private addresses unless allowed, redirects kept on-site.
+    """Only http(s), only the source's hosts and ports, no private addresses unless allowed, redirects
+    kept on-site.
 
     Runs after robots.txt and before cookies (process_request), and sees 3xx responses before
     Scrapy's RedirectMiddleware so that an off-site or looping redirect is stopped, not followed.
+    The policy comes from the crawl's settings, read once when the crawl is set up.
     """
 
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-        self.max_url_length = crawler.settings.getint("URLLENGTH_LIMIT", 2083)
+    def __init__(self, policy: SitePolicy, max_url_length: int) -> None:
+        self.policy = policy
+        self.max_url_length = max_url_length
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> GuardMiddleware:
-        return cls(crawler)
-
-    def _policy(self) -> tuple[frozenset[str], bool]:
-        spider: Any = self.crawler.spider
-        source = spider.source
-        return frozenset(source.allowed_hosts), bool(source.allow_private_addresses)
+        settings = crawler.settings
+        return cls(SitePolicy.from_settings(settings), settings.getint("URLLENGTH_LIMIT", 2083))
 
     def process_request(self, request: Request) -> None:
-        hosts, allow_private = self._policy()
         parts = urlsplit(request.url)
-        if parts.scheme not in ("http", "https"):
-            raise Refused(f"scheme {parts.scheme!r} is not http(s): {request.url}", "bad_scheme")
         host = (parts.hostname or "").lower().rstrip(".")
-        if host not in hosts:
-            raise Refused(f"host {host!r} is not in allowed_hosts: {request.url}", "offsite")
+        hint = self.policy.refusal(request.url)
+        if hint == "bad_scheme":
+            raise Refused(f"scheme {parts.scheme!r} is not http(s): {request.url}", hint)
+        if hint == "offsite":
+            raise Refused(f"host and port of {request.url} are not in allowed_hosts", hint)
         if len(request.url) > self.max_url_length:
             raise Refused(f"URL longer than {self.max_url_length} characters", "rejected")
-        if not allow_private:
+        if not self.policy.allow_private:
             address = non_public_address(host)
             if address is not None:
                 raise Refused(
@@ -101,17 +135,11 @@ class GuardMiddleware:
         if not location:
             return response
         target = strip_fragment(urljoin(request.url, location.decode("latin-1")))
-        hosts, _ = self._policy()
-        parts = urlsplit(target)
         seen = {strip_fragment(u) for u in request.meta.get("redirect_urls", [])} | {
             strip_fragment(request.url)
         }
-        hint = None
-        if parts.scheme not in ("http", "https"):
-            hint = "bad_scheme"
-        elif (parts.hostname or "").lower().rstrip(".") not in hosts:
-            hint = "offsite"
-        elif target in seen:
+        hint = self.policy.refusal(target)
+        if hint is None and target in seen:
             hint = "redirect_loop"
         if hint:
             log.info("not following redirect of %s to %s (%s)", request.url, target, hint)

@@ -15,9 +15,7 @@ from scrapy.resolver import CachingThreadedResolver
 from twisted.internet.defer import Deferred
 from twisted.internet.error import DNSLookupError
 
-from crawler.middlewares import non_public_address
-
-ALLOW_PRIVATE_SETTING = "GOVWATCH_ALLOW_PRIVATE_ADDRESSES"
+from crawler.middlewares import ALLOW_PRIVATE_SETTING, non_public_address
 
 
 class PublicOnlyResolver(CachingThreadedResolver):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from crawler.resolver import ALLOW_PRIVATE_SETTING
+from crawler.middlewares import policy_settings
+from crawler.transfer import FETCH_TIMEOUT_SETTING, MIN_RATE_SETTING
 from tracker.config import Settings, SourceConfig
 
 DOWNLOAD_MAXSIZE = 32 * 1024 * 1024  # checked after decompression by HttpCompressionMiddleware
@@ -14,6 +15,7 @@ MAX_REDIRECTS = 5
 MAX_URL_LENGTH = 2048  # the longest URL the database columns hold (fetches.url, documents.url)
 MIN_MULTI_HOST_DELAY = 0.001
 HTTP_RETRY_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+DEADLINE_HANDLER = "crawler.transfer.DeadlineDownloadHandler"
 
 
 def govwatch_version() -> str:
@@ -44,7 +46,7 @@ def crawl_settings(source: SourceConfig, settings: Settings, log_level: str = "W
         "USER_AGENT": settings.user_agent_string(govwatch_version()),
         "ROBOTSTXT_OBEY": source.obey_robots,
         "TWISTED_DNS_RESOLVER": "crawler.resolver.PublicOnlyResolver",
-        ALLOW_PRIVATE_SETTING: source.allow_private_addresses,
+        **policy_settings(source),  # hosts and ports, private addresses: the guard and the resolver
         "TELNETCONSOLE_ENABLED": False,
         "REMOTE_CONTROL_ENABLED": False,  # no control port of any kind
         "LOG_LEVEL": log_level,
@@ -61,7 +63,11 @@ def crawl_settings(source: SourceConfig, settings: Settings, log_level: str = "W
         "AUTOTHROTTLE_START_DELAY": max(source.download_delay, 0.1),
         "AUTOTHROTTLE_MAX_DELAY": 60.0,
         "AUTOTHROTTLE_TARGET_CONCURRENCY": float(source.concurrency),
-        # Traps and faults.
+        # Traps and faults. One page's download, retries included, ends by its deadline
+        # (crawler.transfer); DOWNLOAD_TIMEOUT is only the ceiling of a single attempt.
+        "DOWNLOAD_HANDLERS": {"http": DEADLINE_HANDLER, "https": DEADLINE_HANDLER},
+        FETCH_TIMEOUT_SETTING: source.fetch_timeout_seconds,
+        MIN_RATE_SETTING: source.min_bytes_per_second,
         "DOWNLOAD_TIMEOUT": DOWNLOAD_TIMEOUT,
         # Every crawl ends within the source's time limit, a manual one too: that bound is
         # what lets a ``running`` row whose process vanished be declared dead (tracker.runs).

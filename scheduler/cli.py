@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import logging
@@ -38,6 +39,12 @@ EXIT_NOT_FOUND = 3  # the document, version or source asked for does not exist
 EXIT_PARTIAL = 4  # some items failed, others succeeded
 EXIT_BUSY = 5  # the work is already being done by another process (a crawl of the same source)
 
+# Commands that never open GOVWATCH_DATABASE_URL (demo makes its own database).
+NO_DATABASE = frozenset({"normalize", "sources", "demo"})
+# Commands that write to it: a read-only database is refused before they start anything.
+WRITING = frozenset({"crawl", "run", "notify", "reprocess", "db"})
+HELP_FLAGS = frozenset({"-h", "--help"})
+
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -56,11 +63,20 @@ class LazyGroup(click.Group):
         command: click.Command = getattr(importlib.import_module(module_name), attr)
         return command
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        # Asking a command for its --help needs no database, even a misconfigured one.
+        ctx.meta["govwatch_help"] = bool(HELP_FLAGS & set(rest))
+        return name, command, rest
+
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.version_option(package_name="govwatch")
-def cli(verbose: int) -> None:
+@click.pass_context
+def cli(ctx: click.Context, verbose: int) -> None:
     """govwatch: watch government information-disclosure portals and report what changed.
 
     Database: GOVWATCH_DATABASE_URL (default: ./govwatch.db, SQLite).
@@ -70,18 +86,56 @@ def cli(verbose: int) -> None:
     logging.basicConfig(
         level=max(level, logging.DEBUG), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    command = ctx.invoked_subcommand
+    if command is None or command in NO_DATABASE or ctx.meta.get("govwatch_help") or ctx.resilient_parsing:
+        return
+    _check_database(write=command in WRITING)
+
+
+def _check_database(*, write: bool) -> None:
+    """A bad URL or an unusable SQLite location is one line and exit 2 / 1, before anything starts
+    (``crawl`` and ``run`` would otherwise fail inside their crawl processes)."""
+    from tracker.settings import DatabaseURLError, database_url
+
+    try:
+        url = database_url()
+    except DatabaseURLError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    from tracker.db import sqlite_file, sqlite_location_problem
+
+    path = sqlite_file(url)
+    problem = sqlite_location_problem(path, write=write) if path is not None else None
+    if problem is not None:
+        click.echo(f"error: cannot use the database (GOVWATCH_DATABASE_URL): {problem}", err=True)
+        sys.exit(EXIT_FAILURE)
 
 
 def main(argv: list[str] | None = None) -> Any:
     try:
         return cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="govwatch")
     except Exception as exc:
-        from sqlalchemy.exc import OperationalError  # only on failure: keeps --help fast
+        # Only on failure: keeps --help fast.
+        from sqlalchemy.exc import OperationalError
 
+        from tracker.db import DatabaseUnavailable
+        from tracker.settings import DatabaseURLError
+
+        if isinstance(exc, DatabaseURLError):
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        if isinstance(exc, DatabaseUnavailable):
+            click.echo(f"error: cannot use the database (GOVWATCH_DATABASE_URL): {exc}", err=True)
+            sys.exit(EXIT_FAILURE)
         if not isinstance(exc, OperationalError):
             raise
         # An unreachable or unusable database is an operating condition, not a bug: no traceback.
+        from tracker.db import explain_failure
+        from tracker.settings import database_url
+
         reason = str(exc.orig or exc).strip().splitlines()[0]
+        with contextlib.suppress(DatabaseURLError):
+            reason = explain_failure(database_url(), reason)
         click.echo(f"error: cannot use the database (GOVWATCH_DATABASE_URL): {reason}", err=True)
         sys.exit(EXIT_FAILURE)
 

@@ -10,7 +10,7 @@ Layout::
     [[source]]
     name = "wuxi-dfgw"
     start_urls = ["https://dfgw.wuxi.gov.cn/..."]
-    allowed_hosts = ["dfgw.wuxi.gov.cn"]
+    allowed_hosts = ["dfgw.wuxi.gov.cn"]   # host, or host:port (see ``parse_host_entry``)
     platform = "hanweb"             # optional hint: generic (default: every dialect) | hanweb | trs
     include = ["政策文件", "/col/col123"]   # optional: columns to keep (regex on URL or anchor text)
     schedule = "every 6h"           # "every 30s|15m|6h|1d" or a 5-field cron "0 6 * * *"
@@ -25,12 +25,13 @@ Every mistake raises ``ConfigError`` naming the file, the source/channel and the
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import ipaddress
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,9 @@ _EVERY_RE = re.compile(r"^every\s+(\d+)\s*(s|sec|secs|seconds?|m|min|mins|minute
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _CRON_FIELD_RE = re.compile(r"^[\d*/,\-A-Za-z?]+$")
 _ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+DEFAULT_FETCH_TIMEOUT_SECONDS = 30.0
+DEFAULT_MIN_BYTES_PER_SECOND = 1024
 _HOST_RE = re.compile(
     r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9\-]{1,63})*$"
 )
@@ -76,6 +80,8 @@ class Settings:
     max_pages: int = DEFAULT_MAX_PAGES
     max_depth: int = DEFAULT_MAX_DEPTH
     timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
+    fetch_timeout_seconds: float = DEFAULT_FETCH_TIMEOUT_SECONDS
+    min_bytes_per_second: int = DEFAULT_MIN_BYTES_PER_SECOND
 
     def user_agent_string(self, version: str = "0.1") -> str:
         """The User-Agent sent to portals: names govwatch and how to reach whoever runs it."""
@@ -108,6 +114,19 @@ class SourceConfig:
     # exclude pattern; each pattern is a regular expression tried on the URL and the anchor text.
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    fetch_timeout_seconds: float = DEFAULT_FETCH_TIMEOUT_SECONDS
+    min_bytes_per_second: int = DEFAULT_MIN_BYTES_PER_SECOND
+    # (host, port) pairs the crawl may connect to; derived from allowed_hosts and start_urls when empty.
+    origins: frozenset[tuple[str, int]] = frozenset()
+
+    def __post_init__(self) -> None:
+        if not self.origins:
+            derived = bare_host_origins(self.allowed_hosts, self.start_urls)
+            object.__setattr__(self, "origins", derived)
+
+    def allows(self, url: str) -> bool:
+        """Whether ``url`` is http(s) on one of the source's allowed hosts **and** ports."""
+        return origin(url) in self.origins
 
     @property
     def interval_seconds(self) -> int | None:
@@ -147,6 +166,57 @@ class Config:
                 return src
         known = ", ".join(s.name for s in self.sources) or "none"
         raise ConfigError(f"{self.path}: no source named {name!r} (known: {known})")
+
+
+def origin(url: str) -> tuple[str, int] | None:
+    """(host, port) an http(s) URL connects to, the port made explicit; None for anything else."""
+    parts = urlsplit(url)
+    default = DEFAULT_PORTS.get(parts.scheme)
+    if default is None or not parts.hostname:
+        return None
+    try:
+        port = parts.port
+    except ValueError:  # a port out of range or not a number
+        return None
+    return parts.hostname.lower().rstrip("."), port or default
+
+
+def parse_host_entry(entry: str) -> tuple[str, int | None]:
+    """``"host"`` -> (host, None); ``"host:8080"`` or ``"[::1]:8080"`` -> (host, 8080); else ValueError."""
+    text = entry.strip().lower()
+    if "/" in text or "@" in text:
+        raise ValueError("not a host name (no scheme, no path)")
+    port_text: str | None = None
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        if rest:
+            if not rest.startswith(":"):
+                raise ValueError("text after ']' must be ':port'")
+            port_text = rest[1:]
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+    else:
+        host = text  # a name, an IPv4 address or a bare IPv6 address
+    host = host.rstrip(".")
+    if not _valid_host(host):
+        raise ValueError("not a host name (no scheme, no path)")
+    if port_text is None:
+        return host, None
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ValueError(f"port {port_text!r} is not a number from 1 to 65535")
+    return host, int(port_text)
+
+
+def bare_host_origins(hosts: Iterable[str], start_urls: Iterable[str]) -> frozenset[tuple[str, int]]:
+    """The (host, port) pairs bare host names allow: the default ports of http and https, and every
+    port a start URL names explicitly (a portal served on :8080 needs no more than its start URL)."""
+    ports = set(DEFAULT_PORTS.values())
+    for url in start_urls:
+        parts = urlsplit(url)
+        with contextlib.suppress(ValueError):
+            if parts.port:
+                ports.add(parts.port)
+    return frozenset((host, port) for host in hosts for port in ports)
 
 
 def parse_interval(schedule: str) -> int | None:
@@ -260,6 +330,12 @@ class _Fields:
             raise self.fail(key, f"must be a number >= 0, got {value!r}")
         return float(value)
 
+    def positive(self, key: str, default: float) -> float:
+        value = self.number(key, default)
+        if value <= 0:
+            raise self.fail(key, f"must be a number > 0, got {value!r}")
+        return value
+
     def flag(self, key: str, default: bool) -> bool:
         value = self.table.get(key, default)
         if not isinstance(value, bool):
@@ -315,6 +391,8 @@ _SETTINGS_KEYS = {
     "max_pages",
     "max_depth",
     "timeout_seconds",
+    "fetch_timeout_seconds",
+    "min_bytes_per_second",
 }
 
 
@@ -330,6 +408,8 @@ def _parse_settings(table: dict[str, Any], where: str) -> Settings:
         max_pages=f.integer("max_pages", DEFAULT_MAX_PAGES, minimum=1),
         max_depth=f.integer("max_depth", DEFAULT_MAX_DEPTH, minimum=1),
         timeout_seconds=f.integer("timeout_seconds", DEFAULT_TIMEOUT_SECONDS, minimum=1),
+        fetch_timeout_seconds=f.positive("fetch_timeout_seconds", DEFAULT_FETCH_TIMEOUT_SECONDS),
+        min_bytes_per_second=f.integer("min_bytes_per_second", DEFAULT_MIN_BYTES_PER_SECOND),
     )
 
 
@@ -352,6 +432,8 @@ _SOURCE_KEYS = {
     "notify_kinds",
     "include",
     "exclude",
+    "fetch_timeout_seconds",
+    "min_bytes_per_second",
 }
 
 
@@ -370,16 +452,24 @@ def _parse_source(item: Any, index: int, defaults: Settings, where: str) -> Sour
     start_urls = f.str_list("start_urls", required=True) or []
     for url in start_urls:
         _check_url(url, f, "start_urls")
-    hosts = f.str_list("allowed_hosts")
-    if hosts is None:
-        hosts = sorted({(urlsplit(u).hostname or "") for u in start_urls})
-    hosts = [h.lower().rstrip(".") for h in hosts]
-    for host in hosts:
-        if not _valid_host(host):
-            raise f.fail("allowed_hosts", f"holds {host!r}, which is not a host name (no scheme, no path)")
+    entries = f.str_list("allowed_hosts")
+    if entries is None:
+        entries = sorted({(urlsplit(u).hostname or "") for u in start_urls})
+    parsed: list[tuple[str, int | None]] = []
+    for entry in entries:
+        try:
+            parsed.append(parse_host_entry(entry))
+        except ValueError as exc:
+            raise f.fail("allowed_hosts", f"holds {entry!r}: {exc}") from None
+    hosts = list(dict.fromkeys(host for host, _ in parsed))
+    origins = bare_host_origins([h for h, port in parsed if port is None], start_urls) | {
+        (h, port) for h, port in parsed if port is not None
+    }
     for url in start_urls:
-        if (urlsplit(url).hostname or "").lower() not in hosts:
-            raise f.fail("start_urls", f"holds {url!r}, whose host is not in allowed_hosts {hosts}")
+        if (urlsplit(url).hostname or "").lower().rstrip(".") not in hosts:
+            raise f.fail("start_urls", f"holds {url!r}, whose host is not in allowed_hosts {entries}")
+        if origin(url) not in origins:
+            raise f.fail("start_urls", f"holds {url!r}, whose port is not in allowed_hosts {entries}")
     platform = f.text("platform", "generic") or "generic"
     if platform not in PLATFORMS:
         raise f.fail("platform", f"must be one of {list(PLATFORMS)}, got {platform!r}")
@@ -416,6 +506,9 @@ def _parse_source(item: Any, index: int, defaults: Settings, where: str) -> Sour
         notify_kinds=_parse_kinds(f, "notify_kinds"),
         include=include,
         exclude=exclude,
+        fetch_timeout_seconds=f.positive("fetch_timeout_seconds", defaults.fetch_timeout_seconds),
+        min_bytes_per_second=f.integer("min_bytes_per_second", defaults.min_bytes_per_second),
+        origins=frozenset(origins),
     )
 
 
@@ -496,20 +589,31 @@ def _valid_host(host: str) -> bool:
         return bool(_HOST_RE.match(host))
 
 
-def _check_schedule(schedule: str, f: _Fields) -> None:
+def check_schedule(schedule: str) -> str | None:
+    """What is wrong with a ``schedule`` text, or None: the one check for the file, ``crawl`` and ``run``."""
     if schedule.lower().startswith("every"):
         seconds = parse_interval(schedule)
         if seconds is None or seconds <= 0:
-            raise f.fail(
-                "schedule", f"{schedule!r}: write e.g. 'every 30s', 'every 15m', 'every 6h', 'every 1d'"
-            )
-        return
+            return f"{schedule!r}: write e.g. 'every 30s', 'every 15m', 'every 6h', 'every 1d'"
+        return None
     fields = schedule.split()
     if len(fields) != 5 or not all(_CRON_FIELD_RE.match(part) for part in fields):
-        raise f.fail(
-            "schedule",
-            f"{schedule!r} is neither an interval ('every 6h') nor a 5-field cron expression ('0 6 * * *')",
-        )
+        return f"{schedule!r} is neither an interval ('every 6h') nor a 5-field cron expression ('0 6 * * *')"
+    # Fields out of range ('99 6 * * *') pass the shape check: APScheduler, which runs the
+    # schedule, is the one to ask.
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(schedule)
+    except ValueError as exc:
+        return f"{schedule!r} is not a valid cron expression: {exc}"
+    return None
+
+
+def _check_schedule(schedule: str, f: _Fields) -> None:
+    problem = check_schedule(schedule)
+    if problem is not None:
+        raise f.fail("schedule", problem)
 
 
 def _check_selector(selector: str, f: _Fields) -> None:

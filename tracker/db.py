@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 import uuid
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,6 +28,10 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 SCHEMA_LOCK_KEY = 0x676F7677  # PostgreSQL advisory lock held while migrating ("govw")
 
 
+class DatabaseUnavailable(Exception):
+    """The database cannot be opened where the URL says; the message names the place and the cause."""
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -36,9 +41,61 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_read_only_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
 def _json_dumps(value: Any) -> str:
     # Snapshots are mostly Chinese text: as \uXXXX escapes they took 1.8x the bytes to store.
     return json.dumps(value, ensure_ascii=False)
+
+
+def sqlite_file(url: str | URL) -> Path | None:
+    """The file a SQLite URL names (None for other databases, in-memory and ``file:`` URI ones)."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    name = parsed.database or ""
+    if not name or name == ":memory:" or name.startswith("file:") or parsed.query.get("uri"):
+        return None
+    return Path(name).resolve()
+
+
+def sqlite_location_problem(path: Path, *, write: bool) -> str | None:
+    """Why govwatch cannot use the SQLite file ``path`` (for writing when ``write``), None when it can."""
+    directory = path.parent
+    if not path.exists():
+        if not directory.is_dir():
+            return f"unable to open database file {path}: directory {directory} does not exist"
+        if not os.access(directory, os.W_OK | os.X_OK):
+            return f"unable to create database file {path}: directory {directory} is not writable"
+        return None
+    if not os.access(path, os.R_OK):
+        return f"unable to open database file {path}: permission denied"
+    if write and not _sqlite_writable(path):
+        return f"database file {path} is read-only ({_read_only_cause(path)}); only reading commands work"
+    return None
+
+
+def _sqlite_writable(path: Path) -> bool:
+    # WAL mode writes ``-wal`` and ``-shm`` files beside the database: the directory must be writable too.
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
+
+
+def _read_only_cause(path: Path) -> str:
+    if not os.access(path, os.W_OK):
+        return "the file is not writable"
+    return f"directory {path.parent} is not writable"
+
+
+def _read_only_url(url: URL, path: Path) -> URL:
+    """Open a database in a read-only place for reading: without its ``-shm`` file SQLite cannot share
+    the WAL, so a database with no WAL content is opened ``immutable`` (nobody can write there)."""
+    wal = path.with_name(path.name + "-wal")
+    mode = "mode=ro" if wal.exists() and wal.stat().st_size else "immutable=1"
+    return url.set(database=f"file:{path}?{mode}").update_query_dict({"uri": "true"})
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
@@ -47,10 +104,33 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         # The driver's own timeout too: BEGIN may wait on a writer in another process.
         kwargs.setdefault("connect_args", {}).setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
+        parsed = make_url(url)
+        path = sqlite_file(parsed)
+        if path is not None:
+            problem = sqlite_location_problem(path, write=False)
+            if problem is not None:
+                raise DatabaseUnavailable(problem)
+            if path.exists() and not _sqlite_writable(path):
+                log.info("%s is read-only (%s): opened for reading only", path, _read_only_cause(path))
+                engine = create_engine(_read_only_url(parsed, path), **kwargs)
+                event.listen(engine, "connect", _sqlite_read_only_pragmas)
+                return engine
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def explain_failure(url: str, reason: str) -> str:
+    """``reason`` (a driver's error) with the SQLite file, and why it cannot be written when that is why."""
+    try:
+        path = sqlite_file(url)
+    except Exception:  # an unparsable URL has its own message
+        return reason
+    if path is None:
+        return reason
+    problem = sqlite_location_problem(path, write=True)
+    return f"{reason}: {problem}" if problem else f"{reason} ({path})"
 
 
 MIGRATIONS_PACKAGE = "govwatch_migrations"

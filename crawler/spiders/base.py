@@ -24,19 +24,12 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.error import (
-    ConnectError,
-    ConnectionLost,
-    DNSLookupError,
-    TCPTimedOutError,
-    TimeoutError,
-)
 from twisted.python.failure import Failure
-from twisted.web.client import ResponseFailed
 
 from crawler import anchors, discovery, paging
 from crawler.discovery import Analysis, PageKind
-from crawler.middlewares import HINT, Refused
+from crawler.failures import describe_failure, original_url
+from crawler.middlewares import HINT
 from crawler.progress import Progress
 from crawler.recording import Recording
 from crawler.stats import CrawlCounts
@@ -552,42 +545,3 @@ def _memory_of(recording: Recording | None) -> Memory:
     if initargs and isinstance(initargs[0], str):
         return DatabaseMemory(initargs[0])
     return NoMemory()
-
-
-def original_url(request: scrapy.Request) -> str:
-    """The URL the crawl asked for, before any redirect."""
-    chain = request.meta.get("redirect_urls") or [request.url]
-    return str(chain[0])
-
-
-def describe_failure(failure: Failure) -> tuple[str, str]:
-    """(hint for the tracker, readable message) for a download that produced no response."""
-    exc = failure.value
-    text = str(exc) or type(exc).__name__
-    if isinstance(exc, Refused):
-        return exc.hint, text
-    if isinstance(exc, scrapy.exceptions.IgnoreRequest):
-        lowered = text.lower()
-        if "robots.txt" in lowered:
-            return "robots", text
-        if "max size" in lowered or "maxsize" in lowered or "larger than" in lowered:
-            return "too_large", text
-        if "redirect" in lowered:
-            return "too_many_redirects", text
-        return "rejected", text
-    if isinstance(exc, ResponseFailed):
-        reasons = " ".join(repr(r.value) for r in getattr(exc, "reasons", []))
-        if "_DataLoss" in reasons or "DataLoss" in reasons:
-            return "truncated", f"response body truncated (data loss): {reasons}"
-        if "max size" in reasons.lower() or "Cancelling download" in reasons:
-            return "too_large", reasons
-        return "connection", reasons or text
-    if isinstance(exc, TimeoutError | TCPTimedOutError):
-        return "timeout", text
-    if isinstance(exc, DNSLookupError):
-        return "dns", text
-    if isinstance(exc, ConnectError | ConnectionLost):
-        return "connection", text
-    if "max size" in text.lower() or "Cancelling download" in text:
-        return "too_large", text
-    return "error", f"{type(exc).__name__}: {text}"

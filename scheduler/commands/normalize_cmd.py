@@ -14,13 +14,17 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from scheduler.cli import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL
+from scheduler.cli import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 
 FETCH_TIMEOUT = 20.0
 
 
 class FetchError(Exception):
     """A URL argument could not be fetched."""
+
+
+class MissingFile(FetchError):
+    """A FILE argument does not exist or cannot be read: a bad argument, not a failed page."""
 
 
 def _fetch(url: str, limit: int) -> tuple[bytes, dict[str, str]]:
@@ -41,7 +45,7 @@ def _read(arg: str, limit: int) -> tuple[bytes, dict[str, str], str | None]:
     try:
         return Path(arg).read_bytes(), {}, None
     except OSError as exc:
-        raise FetchError(exc.strerror or str(exc)) from exc
+        raise MissingFile(exc.strerror or str(exc)) from exc
 
 
 def _show(console: Console, source: str, page: Any) -> None:
@@ -90,19 +94,20 @@ def normalize(sources: tuple[str, ...], as_json: bool, page_url: str | None) -> 
     """Print the normalised document of each FILE (raw bytes) or http(s) URL.
 
     Files are read as raw bytes, so charset detection runs as it does on a fetch.
-    Exit status: 0 all normalised, 4 some failed, 1 all failed.
+    Exit status: 0 all normalised, 4 some failed, 1 all failed, 2 no FILE argument could be read.
     """
     from tracker.normalize import MAX_BODY_BYTES, NormalizeError
     from tracker.normalize import normalize as run
 
     console = Console(soft_wrap=True)
-    failed = 0
+    failed = missing = 0
     for source in sources:
         try:
             body, headers, fetched_url = _read(source, MAX_BODY_BYTES)
             page = run(body, url=fetched_url or page_url, headers=headers)
         except (FetchError, NormalizeError) as exc:
             failed += 1
+            missing += isinstance(exc, MissingFile)
             reason = getattr(exc, "reason", "unreadable")
             click.echo(f"error: {source}: {reason}: {exc}", err=True)
             if as_json:
@@ -122,5 +127,5 @@ def normalize(sources: tuple[str, ...], as_json: bool, page_url: str | None) -> 
         else:
             _show(console, source, page)
     if failed == len(sources):
-        sys.exit(EXIT_FAILURE)
+        sys.exit(EXIT_USAGE if missing == failed else EXIT_FAILURE)
     sys.exit(EXIT_PARTIAL if failed else EXIT_OK)

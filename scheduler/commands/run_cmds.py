@@ -66,6 +66,7 @@ def _retry_policy() -> Any:
             "GOVWATCH_NOTIFY_MAX_ATTEMPTS", defaults.max_attempts, minimum=1, integer=True
         ),
         base_seconds=_env_number("GOVWATCH_NOTIFY_BACKOFF_SECONDS", defaults.base_seconds, minimum=0),
+        claim_seconds=_env_number("GOVWATCH_NOTIFY_CLAIM_SECONDS", defaults.claim.total_seconds(), minimum=1),
     )
 
 
@@ -206,12 +207,15 @@ def notify(config_path: Path | None, show_failed: bool, retry_failed: bool, as_j
     \b
     Channels come from the [[channel]] tables of the sources file. A failed send is
     retried with exponential backoff (GOVWATCH_NOTIFY_BACKOFF_SECONDS, default 60) and
-    given up after GOVWATCH_NOTIFY_MAX_ATTEMPTS attempts (default 8).
-    Exit 0 when everything due was sent, 4 when some messages went out and others
-    failed, 1 when every send failed.
+    given up after GOVWATCH_NOTIFY_MAX_ATTEMPTS attempts (default 8). A message whose
+    sender died mid-send is resent after the claim window (GOVWATCH_NOTIFY_CLAIM_SECONDS,
+    default 300) with the same idempotency key (webhook Idempotency-Key, e-mail Message-ID).
+    Exit 0 when everything due was sent and nothing has given up, 4 when some messages
+    went out while others failed or gave up for good, 1 when nothing could be delivered
+    (every send failed, or only given-up deliveries are left: see --failed).
     """
     from tracker.db import session_factory, session_scope
-    from tracker.notify import deliver_pending, failed_deliveries
+    from tracker.notify import deliver_pending, failed_deliveries, outbox_counts
     from tracker.notify import retry_failed as requeue
     from tracker.notify.digest import printable
 
@@ -240,6 +244,9 @@ def notify(config_path: Path | None, show_failed: bool, retry_failed: bool, as_j
         click.echo(f"queued {requeued} failed notification(s) again", err=True)
     # With --json, stdout holds the JSON only: a console channel prints its digests to stderr.
     report = deliver_pending(factory, config.channels, policy=policy, stream=sys.stderr if as_json else None)
+    with factory() as session:
+        counts = outbox_counts(session)
+    given_up = sum(counts.get(c.name, {}).get("failed", 0) for c in config.channels)
     if as_json:
         click.echo(
             json.dumps(
@@ -261,7 +268,13 @@ def notify(config_path: Path | None, show_failed: bool, retry_failed: bool, as_j
         )
         for error in report.errors:
             click.echo(f"error: {error}", err=True)
-    if report.ok:
+    if given_up:
+        click.echo(
+            f"error: {given_up} notification(s) gave up for good: list them with `govwatch notify "
+            "--failed`, send them again with `govwatch notify --retry-failed`",
+            err=True,
+        )
+    if report.ok and not given_up:
         sys.exit(EXIT_OK)
     sys.exit(EXIT_PARTIAL if report.messages else EXIT_FAILURE)
 

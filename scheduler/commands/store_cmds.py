@@ -50,7 +50,13 @@ def parse_since(value: str | None) -> datetime | None:
         return None
     match = RELATIVE.match(value.strip().lower())
     if match:
-        return datetime.now(UTC) - timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
+        try:
+            return datetime.now(UTC) - timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
+        except (OverflowError, ValueError):
+            # "99999999d" reaches back before year 1: no date can say that.
+            raise click.BadParameter(
+                f"{value!r} reaches back before the year 1; give a smaller span"
+            ) from None
     try:
         moment = datetime.fromisoformat(value.strip())
     except ValueError as exc:
@@ -70,6 +76,21 @@ def _resolve(session: Session, ref: str) -> Document:
         click.echo(f"govwatch: no document {ref!r} (give a URL or a document id)", err=True)
         sys.exit(EXIT_NOT_FOUND)
     return doc
+
+
+def _require_source(session: Session, name: str) -> None:
+    """Exit 3 naming the sources the database knows when ``name`` is not one of them."""
+    from sqlalchemy import select
+
+    from tracker.models import Source
+
+    known = list(session.scalars(select(Source.name).order_by(Source.name)))
+    if name not in known:
+        click.echo(
+            f"govwatch: no source named {name!r} has been crawled (known: {', '.join(known) or 'none yet'})",
+            err=True,
+        )
+        sys.exit(EXIT_NOT_FOUND)
 
 
 def _version(session: Session, doc: Document, seq: int | None) -> Version:
@@ -120,6 +141,8 @@ def changes(  # noqa: PLR0917 - click passes options positionally
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--kind") from None
     with _factory()() as session:
+        if source is not None:
+            _require_source(session, source)
         rows = query_changes(session, since=moment, source=source, kinds=wanted, url=url, limit=limit)
     if as_json:
         for row in rows:

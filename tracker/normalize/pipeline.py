@@ -41,7 +41,9 @@ _CLOSED = re.compile(r"(?i)</(?:body|html)\s*>")
 _PARTIAL_TAG = re.compile(r"<[^<>]*$")
 _TITLE_SPLIT = re.compile(r"\s*(?:_|--|——|\s[-|–]\s|\|)\s*")
 # Plain libxml2 elements: lxml.html's element classes cost a Python call per element touched.
-_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
+# huge_tree: a page of one 10 MB text line is within MAX_BODY_BYTES, but over libxml2's default
+# text-node limit, which silently dropped the text ("no body text"). The size check bounds it instead.
+_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True, huge_tree=True)
 _ARTICLE_TITLE = etree.XPath("//meta[@name='ArticleTitle']/@content")
 
 

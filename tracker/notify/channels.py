@@ -83,6 +83,9 @@ class WebhookChannel:
     def send(self, digest: Digest) -> None:
         body = json.dumps(digest.payload(), ensure_ascii=False, default=str).encode("utf-8")
         headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT}
+        if digest.key:
+            # The same on a resend after a crash: a receiver that remembers it drops the duplicate.
+            headers["Idempotency-Key"] = digest.key
         headers.update(self.headers)
         request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
         try:
@@ -127,7 +130,9 @@ class EmailChannel:
         message["To"] = ", ".join(recipients)
         # Mail servers and spam filters distrust messages without these two headers.
         message["Date"] = formatdate(localtime=True)
-        message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or parts.hostname)
+        domain = sender.rpartition("@")[2] or parts.hostname
+        # A resend after a crash keeps the Message-ID, which mail systems deduplicate on.
+        message["Message-ID"] = f"<{digest.key}@{domain}>" if digest.key else make_msgid(domain=domain)
         message.set_content(digest.text, charset="utf-8")
         smtp_class = smtplib.SMTP_SSL if parts.scheme == "smtps" else smtplib.SMTP
         port = parts.port or (465 if parts.scheme == "smtps" else 25)

@@ -46,10 +46,13 @@ class Digest:
     subject: str
     text: str
     changes: list[dict[str, Any]] = field(default_factory=list)
+    # Names this message across resends (tracker.notify.outbox.idempotency_key); None when unsent.
+    key: str | None = None
 
     def payload(self) -> dict[str, Any]:
         """The JSON body for machine channels (webhook, JSON Lines)."""
         return {
+            "idempotency_key": self.key,
             "source": self.source,
             "crawl_run_id": self.crawl_run_id,
             "subject": self.subject,

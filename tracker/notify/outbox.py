@@ -3,16 +3,20 @@
 Guarantees: a delivery stamped ``sent`` is never sent again (every state change is guarded
 by the claim token); a failed send is retried with exponential backoff and, after
 ``max_attempts``, marked ``failed`` and kept for ``govwatch status`` / ``govwatch notify --failed``.
-A crash between a successful send and its stamp can repeat that one message (at least once).
+A crash between a successful send and its stamp can repeat that one message (at least once):
+the claim is held for the claim window (``RetryPolicy.claim_seconds``, default ``CLAIM_LEASE``),
+then the message is sent again, carrying the same idempotency key (``Digest.key``: the webhook's
+``Idempotency-Key`` header, the e-mail's Message-ID), so a receiver can drop the duplicate.
 Events of a crawl run that is still going are held until it ends: one message per run and channel.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
@@ -36,7 +40,8 @@ from tracker.notify.digest import build_digest
 log = logging.getLogger(__name__)
 
 # A claimed delivery is invisible to other senders for this long; if the sender dies,
-# the claim simply expires and the delivery is due again.
+# the claim simply expires and the delivery is due again. It is the longest a message of a
+# dead sender waits before it is resent, and must outlast the slowest send.
 CLAIM_LEASE = timedelta(minutes=5)
 BATCH_LIMIT = 1000
 # Events of a crawl still running wait for its end, so each run goes out as one message.
@@ -49,6 +54,11 @@ class RetryPolicy:
     max_attempts: int = 8
     base_seconds: float = 60.0
     cap_seconds: float = 6 * 3600.0
+    claim_seconds: float | None = None  # the claim window; None: CLAIM_LEASE
+
+    @property
+    def claim(self) -> timedelta:
+        return CLAIM_LEASE if self.claim_seconds is None else timedelta(seconds=self.claim_seconds)
 
     def delay(self, attempts: int) -> timedelta:
         """Wait before attempt ``attempts + 1``: base, 2x base, 4x base ... capped."""
@@ -101,16 +111,24 @@ def change_rows(session: Session, change_ids: Iterable[int]) -> list[dict[str, A
     ]
 
 
+def idempotency_key(channel: str, delivery_ids: Iterable[int]) -> str:
+    """The same for every send of the same deliveries: a resend after a crash carries the first one's key."""
+    ids = ",".join(str(i) for i in sorted(delivery_ids))
+    return "govwatch-" + hashlib.sha256(f"{channel}\n{ids}".encode()).hexdigest()[:32]
+
+
 def _claim(
     factory: sessionmaker[Session],
     channels: Sequence[str],
     now: datetime,
     crawl_run_id: int | None,
     limit: int,
+    *,
+    lease: timedelta,
 ) -> tuple[datetime, list[tuple[int, str, int, int | None]]]:
     """Mark due deliveries as ours; returns the claim token and (delivery, channel, change, run) rows."""
     # Random microseconds make the lease end a token no concurrent sender can share.
-    token = now + CLAIM_LEASE + timedelta(microseconds=secrets.randbelow(10**6))
+    token = now + lease + timedelta(microseconds=secrets.randbelow(10**6))
     due = (Delivery.status == DeliveryStatus.PENDING) & (Delivery.next_attempt_at <= now)
     run_over = (
         CrawlRun.id.is_(None)
@@ -220,13 +238,14 @@ def _send_batch(
     limit: int,
 ) -> int:
     """Claim up to ``limit`` due deliveries and send them, one digest per (channel, crawl run)."""
-    token, claimed = _claim(factory, list(senders), now, crawl_run_id, limit)
+    lease = policy.claim
+    token, claimed = _claim(factory, list(senders), now, crawl_run_id, limit, lease=lease)
     groups: dict[tuple[str, int | None], list[tuple[int, int]]] = {}
     for delivery_id, channel, change_id, run_id in claimed:
         groups.setdefault((channel, run_id), []).append((delivery_id, change_id))
     # Past half the claim lease, a slow channel could let the claim lapse mid-send and another
     # sender send the same events again: hand the rest back instead.
-    send_until = datetime.now(UTC) + CLAIM_LEASE / 2
+    send_until = datetime.now(UTC) + lease / 2
     ordered = sorted(groups.items(), key=lambda g: (g[0][0], g[0][1] or 0))
     for index, ((channel, run_id), members) in enumerate(ordered):
         if index and datetime.now(UTC) > send_until:  # the first always goes: every pass makes progress
@@ -237,8 +256,9 @@ def _send_batch(
         delivery_ids = [d for d, _ in members]
         with factory() as session:
             rows = change_rows(session, [c for _, c in members])
+        digest = replace(build_digest(rows, crawl_run_id=run_id), key=idempotency_key(channel, delivery_ids))
         try:
-            senders[channel].send(build_digest(rows, crawl_run_id=run_id))
+            senders[channel].send(digest)
         except Exception as exc:  # any channel fault is a failed attempt, never a crash
             message = f"{channel}: {exc}"
             log.warning("notification via %s failed (%d events): %s", channel, len(members), exc)
