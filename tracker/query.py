@@ -330,6 +330,8 @@ def run_failures(
         .order_by(Fetch.id)
     )
     for run_id, url, outcome, status_code, error, fetched_at in rows:
+        if run_id is None:
+            continue
         items = out.setdefault(run_id, [])
         if len(items) < per_run:
             items.append(
