@@ -114,8 +114,30 @@ def sources_overview(session: Session, config_path: Path | None) -> list[dict[st
             }
         )
     for name in sorted(set(documents) - set(names)):  # recorded, but never through a crawl run
-        rows.append({"name": name, "configured": False, "documents": documents[name], "pages": 0})
+        rows.append(
+            {**dict.fromkeys(_RUN_FIELDS), "name": name, "configured": False, "documents": documents[name]}
+        )
     return rows
+
+
+_RUN_FIELDS = [
+    "schedule",
+    "last_run_id",
+    "last_trigger",
+    "last_started",
+    "last_finished",
+    "last_outcome",
+    "last_error",
+    "next_run",
+    "overdue",
+    "pages",
+    "new_versions",
+    "changes",
+    "errors",
+    "blocked",
+    "not_modified",
+    "not_modified_share",
+]
 
 
 def _config(config_path: Path | None) -> Any:

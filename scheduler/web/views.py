@@ -19,10 +19,11 @@ from tracker import events
 from tracker.events import ChangeKind
 from tracker.notify.digest import FIELD_LABELS, event_lines, printable
 from tracker.summary import quantity
-from tracker.textdiff import opcodes
+from tracker.textdiff import opcodes, similarity
 
 Segments = list[tuple[str, bool]]
 RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
+PAIR_SIMILARITY = 0.5  # below this an edited paragraph is shown as one removed and one added
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
@@ -45,7 +46,7 @@ def parse_moment(value: str | None, *, end_of_day: bool = False) -> datetime | N
 
 def when(moment: datetime | None) -> str:
     """A stored moment as people read it here: UTC, to the minute."""
-    if moment is None:
+    if not isinstance(moment, datetime):
         return "—"
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
 
@@ -164,7 +165,9 @@ def timeline(rows: Iterable[Mapping[str, Any]]) -> list[TimelineGroup]:
     groups: list[TimelineGroup] = []
     index: dict[tuple[Any, int], TimelineGroup] = {}
     for row in rows:
-        key = (row.get("crawl_run_id") or f"change-{row['id']}", int(row["document_id"]))
+        # Events recorded outside a crawl run group by the version that brought them.
+        run: Any = row.get("crawl_run_id") or ("version", row.get("new_version") or f"change-{row['id']}")
+        key = (run, int(row["document_id"]))
         group = index.get(key)
         if group is None:
             group = TimelineGroup(
@@ -204,13 +207,17 @@ def align_paragraphs(old: Sequence[str], new: Sequence[str]) -> list[ParagraphRo
     replaced paragraphs they are paired in order and the rest are additions or removals.
     """
     rows: list[ParagraphRow] = []
+    pending_a: list[str] = []
+    pending_b: list[str] = []
     for op in Indel.opcodes(list(old), list(new)):
-        a, b = list(old[op.src_start : op.src_end]), list(new[op.dest_start : op.dest_end])
-        if op.tag == "equal":
-            rows.extend(ParagraphRow("equal", [(p, False)], [(p, False)]) for p in a)
+        if op.tag != "equal":  # a run of deletions and insertions between two equal stretches
+            pending_a.extend(old[op.src_start : op.src_end])
+            pending_b.extend(new[op.dest_start : op.dest_end])
             continue
-        rows.extend(_pair(a, b))
-    _merge_replacements(rows)
+        rows.extend(_pair(pending_a, pending_b))
+        pending_a, pending_b = [], []
+        rows.extend(ParagraphRow("equal", [(p, False)], [(p, False)]) for p in old[op.src_start : op.src_end])
+    rows.extend(_pair(pending_a, pending_b))
     number = 0
     for row in rows:
         if row.op != "equal":
@@ -220,28 +227,21 @@ def align_paragraphs(old: Sequence[str], new: Sequence[str]) -> list[ParagraphRo
 
 
 def _pair(a: list[str], b: list[str]) -> list[ParagraphRow]:
+    """A run of replaced paragraphs: pairs in order while they still resemble each other."""
     out: list[ParagraphRow] = []
-    for i in range(max(len(a), len(b))):
-        if i < len(a) and i < len(b):
-            left, right = char_diff(a[i], b[i])
-            out.append(ParagraphRow("edited", left, right, inline=inline_diff(a[i], b[i])))
-        elif i < len(a):
+    i = j = 0
+    while i < len(a) or j < len(b):
+        if i < len(a) and j < len(b) and similarity(a[i], b[j]) >= PAIR_SIMILARITY:
+            left, right = char_diff(a[i], b[j])
+            out.append(ParagraphRow("edited", left, right, inline=inline_diff(a[i], b[j])))
+            i, j = i + 1, j + 1
+        elif i < len(a) and (j >= len(b) or len(a) - i >= len(b) - j):
             out.append(ParagraphRow("removed", [(a[i], True)], None))
+            i += 1
         else:
-            out.append(ParagraphRow("added", None, [(b[i], True)]))
+            out.append(ParagraphRow("added", None, [(b[j], True)]))
+            j += 1
     return out
-
-
-def _merge_replacements(rows: list[ParagraphRow]) -> None:
-    """Indel reports an edited paragraph as a deletion next to an insertion: show it as one edit."""
-    i = 0
-    while i < len(rows) - 1:
-        first, second = rows[i], rows[i + 1]
-        if first.op == "removed" and second.op == "added" and first.old and second.new:
-            old, new = first.old[0][0], second.new[0][0]
-            left, right = char_diff(old, new)
-            rows[i : i + 2] = [ParagraphRow("edited", left, right, inline=inline_diff(old, new))]
-        i += 1
 
 
 def diff_events(events_: Iterable[Any]) -> dict[str, list[dict[str, Any]]]:
