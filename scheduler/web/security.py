@@ -102,10 +102,10 @@ def gate(token: str | None) -> Callable[[Request, Handler], Awaitable[Response]]
 
     async def middleware(request: Request, call_next: Handler) -> Response:
         response: Response
-        if token is not None and not authorised(request, token):
-            if request.url.path == "/login" and request.method == "POST":
-                response = await _login(request, token)
-            elif request.url.path.startswith("/api/"):
+        if token is not None and request.url.path == "/login" and request.method == "POST":
+            response = await _login(request, token)
+        elif token is not None and not authorised(request, token):
+            if request.url.path.startswith("/api/"):
                 response = JSONResponse(
                     {"error": "unauthorized", "detail": "需要访问令牌：Authorization: Bearer TOKEN"},
                     status_code=401,
