@@ -75,12 +75,18 @@ def run(url: str, docs: int, versions: int, rounds: int) -> None:
         "/?before=… (an older page)": (lambda: f"/?before={rng.randrange(1, docs * versions)}", GOAL_MS),
         "/documents/{id}": (lambda: f"/documents/{doc()}", GOAL_MS),
         "/documents/{id}/diff": (lambda: f"/documents/{doc()}/diff", GOAL_MS),
-        "/documents/{id}/diff?from=1&to=10": (lambda: f"/documents/{doc()}/diff?from=1&to={versions}", GOAL_MS),
+        "/documents/{id}/diff?from=1&to=10": (
+            lambda: f"/documents/{doc()}/diff?from=1&to={versions}",
+            GOAL_MS,
+        ),
         "/search?q=文件N (one document)": (lambda: f"/search?q=文件{doc()}", SEARCH_GOAL_MS),
         "/search?q=地区生产总值 (every document)": (lambda: "/search?q=地区生产总值", SEARCH_GOAL_MS),
         "/search?q=文件 (two characters)": (lambda: "/search?q=文件", SEARCH_GOAL_MS),
         "/api/changes (limit 100)": (lambda: "/api/changes", GOAL_MS),
-        "/api/changes?cursor=…": (lambda: f"/api/changes?cursor={rng.randrange(1, docs * versions)}", GOAL_MS),
+        "/api/changes?cursor=…": (
+            lambda: f"/api/changes?cursor={rng.randrange(1, docs * versions)}",
+            GOAL_MS,
+        ),
     }
     for name, (path, goal) in pages.items():
         p50, p95 = measure(client, path, rounds)
@@ -91,7 +97,9 @@ def run(url: str, docs: int, versions: int, rounds: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--versions", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=200)
