@@ -6,6 +6,7 @@ no asset from elsewhere.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -31,13 +32,19 @@ def _fmt(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-def _scale(values: Sequence[float]) -> tuple[float, float]:
+def _nice_step(span: float, ticks: int = 4) -> float:
+    """A round tick step (1, 2 or 5 times a power of ten) giving about ``ticks`` intervals."""
+    raw = span / ticks
+    magnitude = 10 ** math.floor(math.log10(raw))
+    return next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+
+
+def _scale(values: Sequence[float]) -> tuple[float, float, float]:
+    """The y range, padded and widened to round ticks, and the tick step."""
     low, high = min(values), max(values)
-    if low == high:
-        pad = abs(low) * 0.1 or 1.0
-        return low - pad, high + pad
-    pad = (high - low) * 0.15
-    return low - pad, high + pad
+    pad = (high - low) * 0.15 if high > low else (abs(low) * 0.1 or 1.0)
+    step = _nice_step((high + pad) - (low - pad))
+    return math.floor((low - pad) / step) * step, math.ceil((high + pad) / step) * step, step
 
 
 def chart(
@@ -57,12 +64,13 @@ def chart(
     result.x_ticks = [(x, label) for x, (label, _v, _t) in zip(xs, points, strict=True)]
     if not values:
         return result
-    low, high = _scale(values)
+    low, high, tick = _scale(values)
 
     def y(value: float) -> float:
         return round(TOP + plot_h * (1 - (value - low) / (high - low)), 1)
 
-    result.y_ticks = [(y(v), _fmt(round(v, 4))) for v in (low + (high - low) * k / 4 for k in range(5))]
+    count = round((high - low) / tick)
+    result.y_ticks = [(y(low + tick * k), _fmt(round(low + tick * k, 6))) for k in range(count + 1)]
     commands: list[str] = []
     pen_down = False
     half = plot_w / n / 2 if n else 0
