@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.store import DemoStore
+from tests.web.store import REPO, DemoStore
 
 pytestmark = pytest.mark.slow
 URL_LINE = re.compile(r"网页界面：http://127\.0\.0\.1:(\d+)/")
@@ -111,3 +111,25 @@ def test_demo_serve_ends_in_the_interface(tmp_path: Path) -> None:
         code = _stop(process)
     assert code == 0
     assert not (tmp_path / "govwatch.db").exists()
+
+
+def test_serve_and_compare_have_help_and_load_lazily() -> None:
+    from click.testing import CliRunner
+
+    from scheduler.cli import cli
+
+    listing = CliRunner().invoke(cli, ["--help"])
+    assert "serve" in listing.stdout and "compare" in listing.stdout
+    for name in ("serve", "compare"):
+        result = CliRunner().invoke(cli, [name, "--help"])
+        assert result.exit_code == 0 and "Usage:" in result.stdout
+    demo = CliRunner().invoke(cli, ["demo", "--help"])
+    assert "--serve" in demo.stdout
+    # `govwatch --help` and quick commands must not pay for the web stack.
+    probe = (
+        "import sys, scheduler.commands.serve_cmd, scheduler.commands.compare_cmd; print(sorted(sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    assert "'fastapi'" not in loaded.stdout and "'uvicorn'" not in loaded.stdout
