@@ -264,9 +264,9 @@ def changes_page(
         anchor = session.scalar(select(Change.detected_at).where(Change.id == before))
         if anchor is None:
             return [], None
-        stmt = stmt.where(
-            (Change.detected_at < anchor) | ((Change.detected_at == anchor) & (Change.id < before))
-        )
+        # The first condition alone is an index range (walked backwards from the anchor); the
+        # second only settles ties. Written as one OR, neither backend could use the index.
+        stmt = stmt.where(Change.detected_at <= anchor, (Change.detected_at < anchor) | (Change.id < before))
     stmt = stmt.order_by(Change.detected_at.desc(), Change.id.desc()).limit(limit + 1)
     rows = [dict(zip((*ROW_FIELDS, "crawl_run_id"), row, strict=True)) for row in session.execute(stmt)]
     for row in rows:
