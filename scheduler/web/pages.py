@@ -114,9 +114,9 @@ def document(request: Request, db: DB, document_id: int) -> HTMLResponse:
 
 @router.get("/documents/{document_id}/versions/{seq}")
 def version_page(request: Request, db: DB, document_id: int, seq: int) -> HTMLResponse:
+    from scheduler.web.capture import safe_capture
     from tracker.blobs import get_blob
     from tracker.models import Blob
-    from tracker.normalize.decode import decode
 
     doc = reads.document_or_404(db, document_id)
     found = reads.version_or_404(db, doc, seq)
@@ -126,7 +126,7 @@ def version_page(request: Request, db: DB, document_id: int, seq: int) -> HTMLRe
         blob = db.get(Blob, found.blob_sha256)
         content_type = (blob.content_type if blob else None) or ""
         if body is not None and ("html" in content_type or not content_type):
-            raw_text = decode(body, {"content-type": content_type}).text
+            raw_text = safe_capture(body, {"content-type": content_type})
     count = len(query.versions_list(db, doc))
     snapshot = found.snapshot or {}
     return render(

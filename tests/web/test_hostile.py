@@ -51,11 +51,17 @@ def test_hostile_text_is_literal_on_every_page(client: TestClient, demo_store: D
         assert _shown(pages[name], IMG) and _shown(pages[name], TEXTAREA), name
     # The search snippet highlights the match inside the escaped text.
     assert "<mark>xss-script</mark>" in pages["search"]
-    # The raw capture is only ever an escaped srcdoc of a sandboxed frame.
-    srcdoc = re.search(r'<iframe class="capture" sandbox="" [^>]*srcdoc="([^"]*)"', pages["version"])
-    assert srcdoc is not None and "&lt;script&gt;alert(&#39;raw-script&#39;)&lt;/script&gt;" in srcdoc.group(
-        1
+    # The raw capture is only ever the escaped srcdoc of a sandboxed frame, cleaned of anything
+    # that could run or load: its text stays, its real tags go.
+    found = re.search(r'<iframe class="capture" sandbox="" [^>]*srcdoc="([^"]*)"', pages["version"])
+    assert found is not None
+    srcdoc = (
+        found.group(1).replace("&lt;", "<").replace("&gt;", ">").replace("&#34;", '"').replace("&#39;", "'")
     )
+    srcdoc = srcdoc.replace("&amp;", "&")
+    assert "点此查看" in srcdoc and "&lt;script&gt;alert('xss-script')" in srcdoc  # the page's own text
+    for active in ("<script", "<img", "<link", "<meta", "javascript:alert('raw", "evil.invalid/raw"):
+        assert active not in srcdoc, active
 
 
 def test_hostile_text_in_feeds_and_api_is_data(client: TestClient, demo_store: DemoStore) -> None:
