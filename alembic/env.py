@@ -7,6 +7,7 @@ from sqlalchemy import Connection
 
 from tracker.db import make_engine
 from tracker.models import Base
+from tracker.search import not_index_table
 from tracker.settings import database_url
 
 config = context.config
@@ -19,6 +20,7 @@ def _configure(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=not_index_table,
     )
 
 

@@ -29,6 +29,8 @@ COMMANDS: dict[str, str] = {
     "notify": "scheduler.commands.run_cmds:notify",
     "feed": "scheduler.commands.run_cmds:feed",
     "demo": "scheduler.commands.run_cmds:demo",
+    "serve": "scheduler.commands.serve_cmd:serve",
+    "compare": "scheduler.commands.compare_cmd:compare",
 }
 
 # Exit codes shared by every command.

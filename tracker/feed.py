@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import events
-from tracker.models import Change, Source, as_utc
+from tracker.models import Change, Document, Source, as_utc
 from tracker.notify.digest import event_lines, printable
 from tracker.notify.outbox import change_rows
 
@@ -19,20 +19,41 @@ FEED_ID = "urn:govwatch:changes"
 DEFAULT_LIMIT = 100
 
 
-def recent_change_ids(session: Session, source: str | None = None, limit: int = DEFAULT_LIMIT) -> list[int]:
+def recent_change_ids(
+    session: Session,
+    source: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    *,
+    document_id: int | None = None,
+) -> list[int]:
     stmt = select(Change.id).order_by(Change.detected_at.desc(), Change.id.desc()).limit(limit)
     if source:
         stmt = stmt.join(Source, Change.source_id == Source.id).where(Source.name == source)
+    if document_id is not None:
+        stmt = stmt.where(Change.document_id == document_id)
     return list(session.scalars(stmt))
 
 
 def build_feed(
-    rows: Sequence[dict[str, Any]], source: str | None = None, self_url: str | None = None
+    rows: Sequence[dict[str, Any]],
+    source: str | None = None,
+    self_url: str | None = None,
+    *,
+    document: tuple[int, str] | None = None,
+    link_for: Callable[[dict[str, Any]], str] | None = None,
 ) -> bytes:
-    """Atom XML for change rows (``tracker.query.changes`` shape); one entry per change event."""
+    """Atom XML for change rows (``tracker.query.changes`` shape); one entry per change event.
+
+    ``document`` (id, title) makes it one document's feed; ``link_for`` gives each entry's link
+    (default: the page on the portal), e.g. the web interface's diff page of the change.
+    """
     feed = FeedGenerator()
-    feed.id(f"{FEED_ID}:{source}" if source else FEED_ID)
-    feed.title(f"govwatch：{source} 的变化" if source else "govwatch：政府信息公开变化")
+    if document is not None:
+        feed.id(f"{FEED_ID}:document:{document[0]}")
+        feed.title(printable(f"govwatch：{document[1]} 的变化"))
+    else:
+        feed.id(f"{FEED_ID}:{source}" if source else FEED_ID)
+        feed.title(f"govwatch：{source} 的变化" if source else "govwatch：政府信息公开变化")
     feed.subtitle("政府信息公开目录中文件、目标和元数据的变化")
     feed.author({"name": "govwatch"})
     feed.language("zh-CN")
@@ -51,7 +72,7 @@ def build_feed(
         title = row.get("title") or row.get("url") or ""
         # The event itself in the title: a reader's list shows which target moved, not only where.
         entry.title(printable(f"【{title}】{lines[0]}"))
-        entry.link(href=str(row["url"]), rel="alternate")
+        entry.link(href=link_for(row) if link_for else str(row["url"]), rel="alternate")
         detected = as_utc(row.get("detected_at")) or datetime.now(UTC)
         entry.updated(detected)
         entry.published(detected)
@@ -68,5 +89,19 @@ def _versions(row: dict[str, Any]) -> str:
     return f"（第 {new} 版）" if new else f"（原第 {old} 版）" if old else ""
 
 
-def feed_xml(session: Session, source: str | None = None, limit: int = DEFAULT_LIMIT) -> bytes:
-    return build_feed(change_rows(session, recent_change_ids(session, source, limit)), source=source)
+def feed_xml(
+    session: Session,
+    source: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    *,
+    document_id: int | None = None,
+    self_url: str | None = None,
+    link_for: Callable[[dict[str, Any]], str] | None = None,
+) -> bytes:
+    """The feed of the latest ``limit`` events: of everything, of one source, or of one document."""
+    rows = change_rows(session, recent_change_ids(session, source, limit, document_id=document_id))
+    document = None
+    if document_id is not None:
+        title = session.scalar(select(Document.title).where(Document.id == document_id))
+        document = (document_id, title or (rows[0]["url"] if rows else str(document_id)))
+    return build_feed(rows, source=source, self_url=self_url, document=document, link_for=link_for)

@@ -329,7 +329,8 @@ def feed(source: str | None, limit: int, output: Path | None) -> None:
     default=None,
     help="Keep the demo database and sources file in this directory (default: a throw-away one).",
 )
-def demo(keep: Path | None) -> None:
+@click.option("--serve", "serve_after", is_flag=True, help="Then serve the web interface on its database.")
+def demo(keep: Path | None, serve_after: bool) -> None:
     """See govwatch work end to end, offline, in well under a minute.
 
     \b
@@ -340,4 +341,8 @@ def demo(keep: Path | None) -> None:
     """
     from scheduler.demo import run_demo
 
+    if serve_after:
+        from scheduler.commands.serve_cmd import demo_then_serve
+
+        sys.exit(demo_then_serve(keep))
     sys.exit(run_demo(keep))
