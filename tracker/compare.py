@@ -14,8 +14,12 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from tracker.summary import quantity
+from tracker.textdiff import similarity
 
 REWORDED_SIMILARITY = 60.0  # below this a paragraph has no counterpart in the other document
+# Two targets of one unit whose indicators are this alike are one target worded differently
+# (市重大产业项目完成投资 / 市重大项目项目完成投资), as the diff pairs wording drift.
+REWORDED_TARGET_SIMILARITY = 0.6
 MAX_PARAGRAPH_DIFFS = 200
 
 
@@ -27,8 +31,54 @@ def _by_indicator(targets: Mapping[str, Any]) -> dict[tuple[str, str], list[dict
     return grouped
 
 
+def _pair_reworded(
+    only_a: list[dict[str, Any]], only_b: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Greedy best-first pairs of one-sided targets of one unit with alike indicators.
+
+    Returns (reworded pairs, what stays only in A, what stays only in B).
+    """
+    scored = sorted(
+        (-score, i, j)
+        for i, left in enumerate(only_a)
+        for j, right in enumerate(only_b)
+        if left["unit"] == right["unit"]
+        and (score := similarity(left["indicator"], right["indicator"])) >= REWORDED_TARGET_SIMILARITY
+    )
+    used_a: set[int] = set()
+    used_b: set[int] = set()
+    pairs: list[tuple[int, dict[str, Any]]] = []
+    for _score, i, j in scored:
+        if i in used_a or j in used_b:
+            continue
+        used_a.add(i)
+        used_b.add(j)
+        left, right = only_a[i], only_b[j]
+        pairs.append(
+            (
+                j,
+                {
+                    "indicator": left["indicator"],
+                    "indicator_b": right["indicator"],
+                    "unit": left["unit"],
+                    "a": left["a"],
+                    "b": right["b"],
+                    "a_value": left["a_value"],
+                    "b_value": right["b_value"],
+                },
+            )
+        )
+    reworded = [item for _j, item in sorted(pairs, key=lambda pair: pair[0])]
+    rest_a = [item for i, item in enumerate(only_a) if i not in used_a]
+    rest_b = [item for j, item in enumerate(only_b) if j not in used_b]
+    return reworded, rest_a, rest_b
+
+
 def compare_targets(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """``{only_a, only_b, differing, same}``; each item names the indicator and both sides."""
+    """``{only_a, only_b, differing, same, reworded}``; each item names the indicator and both sides.
+
+    ``reworded`` pairs a target of A with one of B whose indicator is worded differently (same
+    unit, alike indicator); such a pair is not "only in A" and "only in B"."""
     left, right = _by_indicator(a), _by_indicator(b)
     out: dict[str, list[dict[str, Any]]] = {"only_a": [], "only_b": [], "differing": [], "same": []}
     for name in list(left) + [n for n in right if n not in left]:
@@ -52,6 +102,7 @@ def compare_targets(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, lis
                 out["differing"].append(item)
             else:
                 out["same"].append(item)
+    out["reworded"], out["only_a"], out["only_b"] = _pair_reworded(out["only_a"], out["only_b"])
     return out
 
 

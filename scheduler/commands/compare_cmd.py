@@ -57,6 +57,7 @@ def compare(a: str, b: str, as_json: bool, show_all: bool) -> None:
     targets = result["targets"]
     console.print(
         f"相同的目标 {len(targets['same'])} 项，取值不同 {len(targets['differing'])} 项，"
+        f"措辞不同 {len(targets['reworded'])} 项，"
         f"仅 A 有 {len(targets['only_a'])} 项，仅 B 有 {len(targets['only_b'])} 项"
     )
     table = Table(title="取值不同的目标", title_justify="left")
@@ -67,6 +68,15 @@ def compare(a: str, b: str, as_json: bool, show_all: bool) -> None:
             Text(row["indicator"]), Text(row["a_value"], style="red"), Text(row["b_value"], style="green")
         )
     console.print(table)
+    if targets["reworded"]:
+        reworded = Table(title="措辞不同的目标", title_justify="left")
+        for column in ("A 的指标", "A", "B 的指标", "B"):
+            reworded.add_column(column)
+        for row in targets["reworded"]:
+            reworded.add_row(
+                Text(row["indicator"]), Text(row["a_value"]), Text(row["indicator_b"]), Text(row["b_value"])
+            )
+        console.print(reworded)
     for key, title in (("only_a", "仅 A 有的目标"), ("only_b", "仅 B 有的目标")):
         rows: list[dict[str, Any]] = targets[key]
         shown = rows if show_all else rows[:10]

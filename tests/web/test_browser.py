@@ -171,10 +171,10 @@ def test_the_demo_story(browser: Any, live: str, demo_store: DemoStore, tmp_path
     page.get_by_label("文件 A").fill(str(priorities))
     page.get_by_label("文件 B").fill(str(demo_store.documents[site.ART_PRINT]))
     page.get_by_role("button", name="对比").click()
-    differing = page.locator("table.compare-differing")
-    employment = differing.locator("tr", has_text="城镇新增就业")
-    assert employment.locator("td.old").inner_text() == "13万人"
-    assert employment.locator("td.new").inner_text() == "16.4万人"
+    reworded = page.locator("table.compare-reworded")
+    loans = reworded.locator("tr", has_text="科技型中小企业贷款余额")
+    assert loans.locator("td.indicator.old").inner_text() == "科技型企业贷款余额"
+    assert loans.locator("td.value.new").inner_text() == "12%"
     shot("compare")
     # 6. On a phone.
     page.set_viewport_size({"width": 390, "height": 844})

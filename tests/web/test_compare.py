@@ -36,6 +36,27 @@ def test_targets_are_matched_by_indicator_and_unit_not_by_section() -> None:
     assert [d["b_value"] for d in result["only_b"]] == ["2%"]
 
 
+def test_targets_worded_differently_are_paired_not_reported_twice() -> None:
+    a = {
+        "x/市重大产业项目完成投资[亿元]": _target("市重大产业项目完成投资", 1450, "亿元"),
+        "x/科技型企业贷款余额[%]": _target("科技型企业贷款余额", 12),
+        "x/绿色建筑占比[%]": _target("绿色建筑占比", 90),
+    }
+    b = {
+        "y/科技型中小企业贷款余额[%]": _target("科技型中小企业贷款余额", 15),
+        "y/市重大项目项目完成投资[亿元]": _target("市重大项目项目完成投资", 1450, "亿元"),
+        "y/市重大项目项目完成投资[个]": _target("市重大项目项目完成投资", 200, "个"),
+    }
+    result = compare_targets(a, b)
+    # In B's order; a pair needs the same unit, so the count of projects stays B's own.
+    assert [(r["indicator"], r["indicator_b"], r["a_value"], r["b_value"]) for r in result["reworded"]] == [
+        ("科技型企业贷款余额", "科技型中小企业贷款余额", "12%", "15%"),
+        ("市重大产业项目完成投资", "市重大项目项目完成投资", "1450亿元", "1450亿元"),
+    ]
+    assert [d["indicator"] for d in result["only_a"]] == ["绿色建筑占比"]
+    assert [d["b_value"] for d in result["only_b"]] == ["200个"]
+
+
 def test_paragraphs_are_paired_by_similarity_not_position() -> None:
     a = [
         "第一段完全相同的文字内容。",
@@ -60,10 +81,14 @@ def test_compare_command_on_the_demo_store(demo_store: DemoStore) -> None:
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert (result["a"]["id"], result["b"]["id"]) == (a, b)
-    differing = {d["indicator"]: (d["a_value"], d["b_value"]) for d in result["targets"]["differing"]}
-    assert differing == {"城镇新增就业": ("13万人", "16.4万人"), "建成高标准农田": ("11万亩", "12万亩")}
-    assert len(result["targets"]["only_a"]) > 10 and len(result["targets"]["only_b"]) > 10
+    # The print's 16.4万人 new jobs and 12万亩 of farmland are last year's results, not targets: the
+    # two documents commit to the same values and differ in wording only.
+    assert result["targets"]["differing"] == []
+    reworded = {(r["indicator"], r["indicator_b"], r["b_value"]) for r in result["targets"]["reworded"]}
+    assert ("市重大产业项目完成投资", "市重大项目项目完成投资", "1450亿元") in reworded
+    assert ("科技型企业贷款余额", "科技型中小企业贷款余额", "12%") in reworded
+    assert len(result["targets"]["only_a"]) > 10
     text = _cli(demo_store.url, "compare", str(a), demo_store.portal_url + site.ART_PRINT)
-    assert text.returncode == 0 and "城镇新增就业" in text.stdout and "16.4万人" in text.stdout
+    assert text.returncode == 0 and "科技型中小企业贷款余额" in text.stdout and "措辞不同" in text.stdout
     missing = _cli(demo_store.url, "compare", str(a), "999999")
     assert missing.returncode == 3 and "999999" in missing.stderr and "Traceback" not in missing.stderr
