@@ -57,8 +57,12 @@ def examples(count: int) -> int:
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    return f"govwatch database backend: {'postgresql' if POSTGRES_URL else 'sqlite'}"
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    current = settings.default
+    return [
+        f"govwatch database backend: {'postgresql' if POSTGRES_URL else 'sqlite'}",
+        f"hypothesis: derandomize={current.derandomize}, base max_examples={current.max_examples}",
+    ]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

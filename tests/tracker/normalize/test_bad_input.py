@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -103,7 +104,7 @@ INVALID = [b"\xff", b"\x80", b"\xfe\xfe", b"\xc3\x28", b"\xe2\x82", b"\x81\x30",
     encoding="gb18030", spots=[1.0, 1.0, 1.0, 0.13389863597884413], junk=[b"\xff"] * 3 + [b"\xfe\xfe"] * 3
 )
 # `</scr\u9227ipt>`: a valid pair inside the name of the end tag, the script never ended
-@example(encoding="gbk", spots=[0.011567862471924317], junk=[b"\xe2\x82"] * 6)
+@example(encoding="gbk", spots=[0.015201893091178587], junk=[b"\xe2\x82"] * 6)
 # `<\ue4c6iv`: the junk's lead byte took the tag name's first letter as its trail byte
 @example(encoding="gbk", spots=[0.13389863597884413], junk=[b"\xa1"] * 6)
 # UTF-16 put out of step by one byte, back in step five bytes later
@@ -123,32 +124,61 @@ INVALID = [b"\xff", b"\x80", b"\xfe\xfe", b"\xc3\x28", b"\xe2\x82", b"\x81\x30",
 def test_invalid_bytes_in_any_encoding_give_a_typed_result(
     encoding: str, spots: list[float], junk: list[bytes]
 ) -> None:
+    try:
+        result = normalize(_corrupted(encoding, spots, junk))
+    except NormalizeError as exc:
+        assert exc.reason in {"empty", "not_html", "too_large", "undecodable", "no_content"}
+        return
+    _assert_damage_is_local(result.snapshot, len(spots))
+
+
+def _corrupted(encoding: str, spots: list[float], junk: list[bytes]) -> bytes:
     body = bytearray(page(BASE).decode("utf-8").encode(encoding, errors="xmlcharrefreplace"))
     for spot, bad in zip(sorted(spots, reverse=True), junk, strict=False):
         at = int(spot * len(body))
         body[at:at] = bad
-    try:
-        result = normalize(bytes(body))
-    except NormalizeError as exc:
-        assert exc.reason in {"empty", "not_html", "too_large", "undecodable", "no_content"}
-        return
+    return bytes(body)
+
+
+def _assert_damage_is_local(snapshot: dict[str, Any], runs: int) -> None:
     # Not invented: apart from the paragraphs the junk landed in (and a mis-decoded quote mark
     # here and there), every paragraph is one of the page's own.
-    snapshot = result.snapshot
     foreign = [
         p
         for i, p in enumerate(snapshot["paragraphs"])
         if i not in snapshot["damaged"]
         and process.extractOne(p, ORIGINAL, scorer=fuzz.ratio, score_cutoff=90) is None
     ]
-    assert len(foreign) <= len(spots)
+    assert len(foreign) <= runs
     # Nor lost: every paragraph of the page is still there, but for one per corrupt run.
     missing = [
         p
         for p in ORIGINAL
         if process.extractOne(p, snapshot["paragraphs"], scorer=fuzz.ratio, score_cutoff=90) is None
     ]
-    assert len(missing) <= len(spots)
+    assert len(missing) <= runs
+
+
+@pytest.mark.parametrize(
+    ("encoding", "spots", "junk"),
+    [
+        ("gb18030", [0.13389863597884413], [b"\xff"]),  # `<\ufffddiv id="zoom">`
+        ("gbk", [0.015201893091178587], [b"\xe2\x82"]),  # `</scr\u9227ipt>`
+        ("gbk", [0.13389863597884413], [b"\xa1"]),  # `<\ue4c6iv`
+        ("big5", [0.5], [b"\xff"]),  # no detector names a codec the bytes break
+        ("shift_jis", [0.5], [b"\x810"]),
+        ("euc-kr", [0.5], [b"\xff"]),
+        ("utf-16", [0.5], [b"\xff"]),  # out of step to the end
+        (
+            "utf-16",
+            [0.558566172971783, 0.6897938705184764, 0.014130832310066177],
+            [b"\xc3(", b"\xff", b"\xed\xa0\x80"],
+        ),
+    ],
+)
+def test_a_corrupt_run_never_costs_the_page(encoding: str, spots: list[float], junk: list[bytes]) -> None:
+    result = normalize(_corrupted(encoding, spots, junk))
+    _assert_damage_is_local(result.snapshot, len(spots))
 
 
 def test_same_bytes_always_same_text() -> None:
