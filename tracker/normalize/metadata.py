@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import opencc
-from bs4 import BeautifulSoup, Tag
 from lxml import etree
 from lxml.etree import _Element as HtmlElement
 
 from tracker.normalize.chrome import raw_lines
+
+if TYPE_CHECKING:
+    from bs4 import Tag
 
 # simplified label (spaces removed) -> canonical field
 LABELS: dict[str, str] = {
@@ -52,31 +54,30 @@ IGNORED = frozenset(
 _HINT_LABELS = sorted({label for label in LABELS if len(label) >= 3} | {"文号"}, key=len, reverse=True)
 
 
-def _hint_pattern() -> re.Pattern[str]:
-    """Every distinctive label, in simplified or traditional characters, with any spacing
-    between its characters (索　引　号), so the block is found before the text is converted."""
-    to_traditional = opencc.OpenCC("s2t")
-    alternatives = []
-    for label in _HINT_LABELS:
-        chars = []
-        for char in label:
-            variant = str(to_traditional.convert(char))
-            chars.append(f"[{char}{variant}]" if variant != char else char)
-        alternatives.append(r"\s*".join(chars))
-    return re.compile("|".join(alternatives))
-
-
-_HINT = _hint_pattern()
-# Every label ends in one of these characters: a one-class scan rules most text nodes out.
-_HINT_END = re.compile(
-    "["
-    + "".join(
-        sorted(
-            {c for label in _HINT_LABELS for c in (label[-1], str(opencc.OpenCC("s2t").convert(label[-1])))}
-        )
-    )
-    + "]"
+# The traditional forms of the labels' characters (OpenCC s2t, written out: loading a converter
+# at start-up would delay a crawl's first recorded page).
+_TRADITIONAL = str.maketrans(
+    "关内况别动单发号围属废开态时机构标状称类组编范词键间题",
+    "關內況別動單發號圍屬廢開態時機構標狀稱類組編範詞鍵間題",
 )
+
+
+def _hint_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Every distinctive label, in simplified or traditional characters, with any spacing
+    between its characters (索　引　号), so the block is found before the text is converted;
+    and the class of the characters labels end with, a one-class scan that rules most text
+    nodes out before the long alternation runs."""
+    alternatives: list[str] = []
+    endings: set[str] = set()
+    for label in _HINT_LABELS:
+        variant = label.translate(_TRADITIONAL)
+        chars = [f"[{c}{v}]" if v != c else c for c, v in zip(label, variant, strict=True)]
+        alternatives.append(r"\s*".join(chars))
+        endings.update((label[-1], variant[-1]))
+    return re.compile("|".join(alternatives)), re.compile("[" + "".join(sorted(endings)) + "]")
+
+
+_HINT, _HINT_END = _hint_patterns()
 
 
 def _hinted(text: str) -> bool:
@@ -126,7 +127,7 @@ def _cell_text(cell: Tag) -> str:
     return " ".join(cell.get_text("\n").split())
 
 
-def _grid(soup: BeautifulSoup) -> list[list[str]] | None:
+def _grid(soup: Tag) -> list[list[str]] | None:
     """Rows of label and value cells: leaf ``<tr>`` rows (a row holding a nested table is a
     frame, not data) of ``<th>``/``<td>`` cells, or ``<dt>``/``<dd>`` pairs of a ``<dl>``."""
     rows = [
@@ -208,6 +209,8 @@ def pairs(block: HtmlElement, prepare: Prepare) -> list[tuple[str, str]]:
     if block.find(".//tr") is None and block.find(".//dt") is None:
         # rows of text (pipe rows, label:value items, alternating lines): no structure to read
         return _pairs_from_tokens([t for line in prepare(raw_lines(block)) for t in line.split("|")])
+    from bs4 import BeautifulSoup  # its import costs a crawl's start-up: only pages with a table pay
+
     soup = BeautifulSoup(etree.tostring(block, encoding="unicode", method="html"), "lxml")
     for code in soup.find_all(("script", "style", "noscript")):
         code.decompose()
