@@ -253,14 +253,14 @@ allow_private_addresses = true
 
 
 def _govwatch(*args: str, env: dict[str, str], timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["govwatch", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-        check=False,
-    )
+    """Run the real CLI; a hung command counts as exit code -1 (the measurement goes on)."""
+    try:
+        return subprocess.run(
+            ["govwatch", *args], capture_output=True, text=True, env=env, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+        return subprocess.CompletedProcess(["govwatch", *args], -1, out, "timed out")
 
 
 def _events(env: dict[str, str]) -> list[dict[str, Any]]:

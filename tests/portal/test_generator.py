@@ -165,3 +165,26 @@ def test_review_figures_are_not_in_the_gold(portal: Portal) -> None:
                     reviews += 1
                     assert not any(t in block.text for t in texts if any(ch.isdigit() for ch in t))
     assert reviews > 0
+
+
+def test_target_events_quote_what_the_served_page_writes(portal: Portal) -> None:
+    """``as_written`` is on the page as served (charset and 繁體 undone), the gold value is base units."""
+    import opencc
+
+    t2s = opencc.OpenCC("t2s")
+    checked = 0
+    for trans in portal.transitions:
+        k = trans.state
+        for e in trans.events:
+            if e.kind not in ("target_changed", "target_added") or e.new is None:
+                continue
+            found = portal.find(e.site, e.path)
+            assert found is not None
+            site, doc = portal.sites[e.site], found[0]
+            codec = "utf-8" if site.states[k].encoding == "utf-8" else "gb18030"
+            text = t2s.convert(render.detail_page(portal, site, doc, k).body.decode(codec))
+            assert e.new["as_written"] in text, e
+            based = base(e.new["value"], e.new["unit"])
+            assert based is not None and based[0] == e.new["base_value"]
+            checked += 1
+    assert checked > 0
