@@ -17,7 +17,7 @@ from tracker.events import ChangeKind
 from tracker.models import Change, Document, Source, Version, as_utc
 
 DOCUMENT_EVENTS = frozenset({ChangeKind.DOCUMENT_REMOVED, ChangeKind.DOCUMENT_RESTORED})
-# The JSON Lines fields of `govwatch changes --json`, in order (DESIGN.md, Interfaces).
+# The JSON Lines fields of `govwatch changes --json`, in order (README.md documents them).
 ROW_FIELDS = (
     "id",
     "detected_at",

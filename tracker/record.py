@@ -54,8 +54,8 @@ from tracker.store import begin_write, ensure_document, find_document, source_id
 
 log = logging.getLogger(__name__)
 
-REVERT_WINDOW = 5
-TRUNCATED_WARNING = "truncated"  # how many versions before the latest a flip-back is recognised against
+REVERT_WINDOW = 5  # how many versions before the latest a flip-back is recognised against
+TRUNCATED_WARNING = "truncated"  # the normaliser's warning for a page cut off before its end
 
 
 @dataclass(slots=True)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +17,7 @@ from hypothesis import strategies as st
 from tests.conftest import FIXTURES_DIR
 from tracker.diff import diff_snapshots
 
+ROOT = Path(__file__).resolve().parents[2]
 TABLE = json.loads((FIXTURES_DIR / "changes" / "snapshots.json").read_text(encoding="utf-8"))
 
 
@@ -41,11 +46,35 @@ def test_golden_snapshot_diff(case: dict[str, Any]) -> None:
                 assert event.details.get(name) == value, (event.kind, name)
 
 
+def _events_json() -> str:
+    """Every golden case's events, as one JSON text."""
+    out = []
+    for case in TABLE["cases"]:
+        new = merge_patch(TABLE["base"], case["new_patch"])
+        out.append([{"kind": e.kind, "details": e.details} for e in diff_snapshots(TABLE["base"], new)])
+    return json.dumps(out, ensure_ascii=False, sort_keys=True)
+
+
 def test_events_are_json_serialisable_and_deterministic() -> None:
-    new = merge_patch(TABLE["base"], TABLE["cases"][5]["new_patch"])
-    first = [(e.kind, json.dumps(e.details, ensure_ascii=False)) for e in diff_snapshots(TABLE["base"], new)]
-    again = [(e.kind, json.dumps(e.details, ensure_ascii=False)) for e in diff_snapshots(TABLE["base"], new)]
-    assert first == again and first
+    """Details survive a JSON round trip unchanged (no tuples, sets or objects that the store would
+    turn into something else), and the same snapshots give the same events in other processes
+    whatever their hash seed (no set or hash order leaks into event order or details)."""
+    for case in TABLE["cases"]:
+        new = merge_patch(TABLE["base"], case["new_patch"])
+        for event in diff_snapshots(TABLE["base"], new):
+            assert json.loads(json.dumps(event.details, ensure_ascii=False)) == event.details, case["name"]
+    here = _events_json()
+    code = "from tests.tracker.test_diff_golden import _events_json; print(_events_json())"
+    for seed in ("1", "2"):
+        other = subprocess.run(
+            [sys.executable, "-c", code],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout.strip()
+        assert other == here
 
 
 def test_reverse_diff_mirrors_the_forward_one() -> None:

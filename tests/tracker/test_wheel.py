@@ -40,6 +40,10 @@ def test_installed_wheel_upgrades_an_empty_database_outside_the_checkout(tmp_pat
     assert "govwatch_migrations/script.py.mako" in names
     assert any(n.startswith("govwatch_migrations/versions/") and n.endswith(".py") for n in names)
     assert not any(n.startswith("alembic/") for n in names)  # never shadows the alembic library
+    # pyproject.toml lists the packages by name: a new subpackage must not be left out of the wheel.
+    for top in ("tracker", "crawler", "scheduler", "portal"):
+        for init in (ROOT / top).rglob("__init__.py"):
+            assert init.relative_to(ROOT).as_posix() in names, f"{init.parent} is not in the wheel"
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)

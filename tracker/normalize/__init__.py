@@ -6,7 +6,7 @@ Public contract (used by tracker.record, the crawler and the CLI):
   Raises a ``NormalizeError`` subclass (``EmptyBody``, ``NotHtml``, ``TooLarge``,
   ``Undecodable``, ``NoContent``) for input that is not a page, and ``ExtractionFailed``
   when a later step has a defect on a real page; never invents a document.
-- ``NormalizedPage.snapshot``: the JSON-able dict of DESIGN.md
+- ``NormalizedPage.snapshot``: the JSON-able dict described in docs/architecture.md
   (title, metadata, targets, paragraphs, normalizer); ``.fingerprint``: sha256 hex of
   exactly the content a reader would call content.
 - ``fingerprint(snapshot) -> str`` recomputes it from a stored snapshot.
