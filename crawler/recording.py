@@ -4,8 +4,10 @@ Normalising and recording a page costs several times what fetching it does, and 
 Python: in the crawl's own process it shares one core (and the GIL) with Scrapy. Small crawls
 record on one thread; when more than ``BACKLOG`` pages wait, worker processes take over and use
 the other cores. Workers are spawned, not forked (the parent runs a reactor and threads), ignore
-SIGINT/SIGTERM (the parent decides when to stop and drains them) and exit with the parent.
-Each page is recorded in its own transaction, so a killed worker leaves nothing half-written.
+SIGINT/SIGTERM (the parent decides when to stop and drains them) and are SIGKILLed by the
+kernel when the parent dies (``tracker.processes.die_with``), even by SIGKILL; multiprocessing's
+resource tracker then sees its pipe close and exits too. Each page is recorded in its own
+transaction, so a killed worker leaves nothing half-written.
 
 Each worker normalises its page first (``tracker.record.examine``, most of the CPU, in parallel
 when there are several) and only then writes. On SQLite the writes take turns on a lock shared by
@@ -13,6 +15,9 @@ the crawl's processes (the recording thread included):
 SQLite has one writer at a time anyway, and its busy handler would otherwise put a waiting
 writer to sleep for up to 100 ms at a time. ``BEGIN IMMEDIATE`` still guards every write (the
 lock is given up after the busy timeout, and other processes do not know it).
+
+One ``Recording`` serves every source crawled in the process (one pool of workers sized to the
+cores, not one per source); each page carries its source, which picks its channel routes.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.page import PageSnapshot
+from tracker.processes import die_with
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +44,8 @@ BACKLOG = 12
 
 # Per process (the recording thread's process or one worker): where and for whom to record.
 _target: dict[str, Any] = {}
+# source name -> channel name -> the change kinds it wants (None: all); see tracker.config.channel_routes
+Routes = Mapping[str, Mapping[str, frozenset[str] | None]]
 
 
 def worker_count(db_url: str) -> int:
@@ -50,18 +58,23 @@ def worker_count(db_url: str) -> int:
     """
     raw = os.environ.get(WORKERS_ENV, "").strip()
     if raw:
-        return max(0, int(raw))
+        try:
+            return max(0, int(raw))
+        except ValueError:
+            raise ValueError(f"{WORKERS_ENV}={raw!r} must be a whole number of worker processes") from None
     return max(2, min(4, os.cpu_count() or 1))
 
 
-def _configure(db_url: str, channels: Mapping[str, frozenset[str] | None], lock: Any = None) -> None:
+def _configure(db_url: str, routes: Routes, lock: Any = None) -> None:
     from tracker.db import session_factory
 
     factory: sessionmaker[Session] = session_factory(db_url)
-    _target.update(factory=factory, channels=dict(channels), lock=lock)
+    _target.update(factory=factory, routes=dict(routes), lock=lock)
 
 
-def _init_worker(db_url: str, channels: Mapping[str, frozenset[str] | None], lock: Any = None) -> None:
+def _init_worker(db_url: str, routes: Routes, lock: Any = None, parent: int | None = None) -> None:
+    if parent is not None:
+        die_with(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     from tracker.db import make_engine
@@ -69,7 +82,7 @@ def _init_worker(db_url: str, channels: Mapping[str, frozenset[str] | None], loc
     # The crawl process brought the schema up to date already: no migration check (nor Alembic
     # import) in each worker.
     factory = sessionmaker(make_engine(db_url), expire_on_commit=False)
-    _target.update(factory=factory, channels=dict(channels), lock=lock)
+    _target.update(factory=factory, routes=dict(routes), lock=lock)
     import tracker.record  # noqa: F401 - load the normaliser before the first page arrives
 
 
@@ -102,7 +115,7 @@ def record_page(page: PageSnapshot) -> Any:
 
     examined = examine(page)  # before the turn to write: this is where the CPU goes
     with _writing(), session_scope(_target["factory"]) as session:
-        return record(session, page, channels=_target["channels"], examined=examined)
+        return record(session, page, channels=_target["routes"].get(page.source, {}), examined=examined)
 
 
 class Recording:
@@ -124,11 +137,12 @@ class Recording:
         self.pending = 0
 
     @classmethod
-    def database(cls, db_url: str, channels: Mapping[str, frozenset[str] | None], workers: int) -> Recording:
+    def database(cls, db_url: str, routes: Routes, workers: int) -> Recording:
+        """Record into ``db_url``; ``routes`` by source name (a source missing from it notifies no one)."""
         # Spawned workers inherit the lock through the pool's initializer arguments.
         lock = multiprocessing.get_context("spawn").Lock() if db_url.startswith("sqlite") else None
-        _configure(db_url, channels, lock)
-        return cls(record_page, workers=workers, initargs=(db_url, dict(channels), lock))
+        _configure(db_url, routes, lock)
+        return cls(record_page, workers=workers, initargs=(db_url, dict(routes), lock, os.getpid()))
 
     def _executor(self) -> Executor:
         if self.pool is None and self.workers > 0 and self.pending > BACKLOG:

@@ -1,9 +1,10 @@
 """``govwatch run``: the scheduler daemon — one job per source, catch-up, notify, lease, clean stop.
 
 Jobs live in APScheduler's memory job store and are rebuilt from the sources file at
-every start-up: schedules are our data, nothing is pickled. Each crawl is a subprocess
-(``scheduler.runner``); a source never has two crawls at once (``max_instances=1`` plus
-the runner's per-source lock, which also covers catch-up runs).
+every start-up: schedules are our data, nothing is pickled. Crawls go through
+``scheduler.runner``: the jobs that fire together (the catch-up at start-up above all) share
+a few crawl processes. A source never has two crawls at once (``max_instances=1`` plus the
+runner's per-source lock, which also covers catch-up runs).
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ from tracker.notify import RetryPolicy, deliver_pending
 log = logging.getLogger(__name__)
 
 NOTIFY_RETRY_SECONDS = 60.0
-MAX_PARALLEL_CRAWLS = 4
+# Sources crawled at once. Cheap: the crawls of one moment share a few crawl processes
+# (``scheduler.runner``, one per core); each waiting job is only a thread.
+MAX_PARALLEL_CRAWLS = 32
 
 
 @dataclass

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from tracker.config import DEFAULT_TIMEOUT_SECONDS
 from tracker.models import CrawlOutcome, CrawlRun, Source, as_utc
+from tracker.processes import process_alive
 from tracker.store import begin_write, ensure_source
 
 # How long past its time limit a ``running`` row still counts as running: the graceful stop,
@@ -19,6 +20,27 @@ from tracker.store import begin_write, ensure_source
 STALE_GRACE = timedelta(minutes=2)
 # The limit assumed for a row without a process id when the caller does not know the source's.
 UNKNOWN_LIMIT = timedelta(seconds=DEFAULT_TIMEOUT_SECONDS)
+
+
+@dataclass
+class CrawlResult:
+    """How one source's crawl ended, as its crawl process and its launcher both report it.
+
+    ``outcome`` is a final ``CrawlOutcome``, or ``busy`` (another process is crawling the
+    source: nothing was started) or ``error`` (the crawl could not start: configuration).
+    ``errors`` are the first few failures; ``error`` is why the crawl as a whole ended badly.
+    """
+
+    source: str
+    run_id: int | None
+    outcome: str
+    counts: dict[str, Any] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    error: str | None = None
+    trigger: str = "manual"
+    seconds: float = 0.0
+    returncode: int | None = None
+    close_reason: str | None = None
 
 
 class CrawlAlreadyRunning(RuntimeError):
@@ -35,16 +57,6 @@ class CrawlAlreadyRunning(RuntimeError):
             f"(run {run.id}, {run.trigger}, started {started:%Y-%m-%d %H:%M:%S} UTC); "
             "wait for it to finish, or stop that process"
         )
-
-
-def process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: it exists
-        return True
-    return True
 
 
 def _still_running(run: CrawlRun, now: datetime, stale_after: timedelta | None) -> str | None:

@@ -100,7 +100,7 @@ def _retry_policy() -> Any:
     type=click.IntRange(min=1),
     metavar="N",
     default=None,
-    help="Crawls of different sources at once (default 4).",
+    help="Sources crawled at once, spread over one crawl process per core (default 32).",
 )
 @click.option("--no-catch-up", is_flag=True, help="Do not run overdue sources at start-up.")
 def run(
