@@ -37,7 +37,8 @@ from tracker.settings import database_url
 
 log = logging.getLogger(__name__)
 
-SUMMARY_ERRORS = 5  # failures named in the run row and the summary line
+SUMMARY_ERRORS = 5
+DEADLINE = "crawler.deadline.DeadlineMiddleware"  # failures named in the run row and the summary line
 
 
 class MixedPrivateAddresses(ValueError):
@@ -152,7 +153,10 @@ class _Batch:
     results: dict[str, CrawlResult]
 
     def settings(self, source: SourceConfig) -> dict[str, Any]:
-        return crawl_settings(source, self.config.settings, self.log_level)
+        settings = crawl_settings(source, self.config.settings, self.log_level)
+        # After Scrapy's DownloadTimeoutMiddleware (350), which sets each request's default.
+        settings["DOWNLOADER_MIDDLEWARES"] = {**settings["DOWNLOADER_MIDDLEWARES"], DEADLINE: 355}
+        return settings
 
     def crawl(
         self, started: list[tuple[SourceConfig, int | None, dict[str, Any]]], recording: Recording
