@@ -38,6 +38,7 @@ COMMANDS: dict[str, str] = {
     "notify": "scheduler.commands.run_cmds:notify",
     "feed": "scheduler.commands.run_cmds:feed",
     "demo": "scheduler.commands.run_cmds:demo",
+    "worker": "scheduler.commands.worker_cmd:worker",
 }
 
 __all__ = [

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -29,6 +29,9 @@ from scheduler.runner import CrawlResult, CrawlRunner
 from scheduler.triggers import Schedule, ScheduleError, parse_schedule
 from tracker.db import session_scope
 from tracker.notify import RetryPolicy, deliver_pending
+
+if TYPE_CHECKING:
+    from scheduler.queue import QueueClient
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,7 @@ class DaemonSettings:
     max_parallel: int = MAX_PARALLEL_CRAWLS
     catch_up: bool = True
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    executor: str = "local"  # "queue": due crawls become jobs for `govwatch worker` (scheduler.queue)
 
 
 def _schedule_of(source: Any) -> Schedule:
@@ -73,6 +77,11 @@ class Daemon:
         self.error: BaseException | None = None
         self.lease = SchedulerLease(factory, stale_after=timedelta(seconds=self.settings.stale_after_seconds))
         self.runner = CrawlRunner(factory, database_url, config_path, stop_event=self.stop_event)
+        self.queue: QueueClient | None = None
+        if self.settings.executor == "queue":
+            from scheduler.queue import QueueClient
+
+            self.queue = QueueClient(database_url)  # QueueUnavailable on SQLite
         self.scheduled: list[tuple[Any, Schedule]] = [
             (source, _schedule_of(source)) for source in config.sources if source.schedule
         ]
@@ -103,6 +112,9 @@ class Daemon:
         if self.stop_event.is_set():
             return None
         source = next(s for s, _ in self.scheduled if s.name == source_name)
+        if self.queue is not None:
+            self.queue.defer([source.name], trigger)  # a worker crawls it (and notifies)
+            return None
         result = self.runner.run(source.name, trigger, float(source.timeout_seconds))
         if result is not None and not self.stop_event.is_set():
             self.notify()
@@ -140,6 +152,11 @@ class Daemon:
             self.error = exc
             self.stop_event.set()
             return
+        if self.queue is not None:
+            try:
+                self.queue.retry_stalled()
+            except Exception:  # the database may be away for a moment; next heartbeat again
+                log.exception("could not look for stalled crawl jobs")
         busy = [s.name for s, _ in self.scheduled if self.runner.is_running(s.name)]
         closed = self._close_orphans(scheduler_gone=False, busy=busy)
         if closed:
@@ -206,8 +223,8 @@ class Daemon:
         try:
             now = datetime.now(UTC)
             # We hold the lease and have started nothing yet: a run a scheduler started
-            # that is still open belongs to one that died.
-            closed = self._close_orphans(scheduler_gone=True)
+            # that is still open belongs to one that died. Queue workers' runs are their own.
+            closed = self._close_orphans(scheduler_gone=self.queue is None)
             if closed:
                 log.warning("closed %d crawl run(s) left running by a process that died", closed)
             catch_up = self._add_jobs(now)
@@ -238,6 +255,8 @@ class Daemon:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         try:
+            if self.queue is not None:
+                self.queue.close()
             self.lease.release()
         finally:
             log.info("scheduler stopped")

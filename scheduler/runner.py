@@ -34,7 +34,7 @@ from crawler.progress import BUSY, ERROR, PROGRESS, SUMMARY, parse
 from tracker.db import session_scope
 from tracker.models import CrawlOutcome, CrawlRun
 from tracker.processes import CAN_FOLLOW_PARENT, die_with_parent
-from tracker.runs import CrawlAlreadyRunning, CrawlResult
+from tracker.runs import CrawlAlreadyRunning, CrawlResult, public_counts
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,7 @@ class CrawlRequest:
     source: str
     trigger: str
     timeout_seconds: float
+    job: int | None = None  # the queue job this crawl runs for (scheduler.queue)
 
 
 def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
@@ -218,6 +219,7 @@ class CrawlRunner:
                     request.trigger,
                     None,
                     stale_after=timedelta(seconds=request.timeout_seconds),
+                    job=request.job,
                 )
         except CrawlAlreadyRunning as exc:  # e.g. a `govwatch crawl` of it, from any machine
             log.warning("crawl %s (%s) skipped: %s", request.source, request.trigger, exc)
@@ -368,10 +370,11 @@ class CrawlRunner:
             with session_scope(self.factory) as session:
                 row = session.get(CrawlRun, run_id)
                 recorded = row.outcome if row is not None else None
-                if row is not None and row.counts and (not counts or recorded != CrawlOutcome.RUNNING):
+                stored = public_counts(row.counts if row is not None else None)
+                if stored and (not counts or recorded != CrawlOutcome.RUNNING):
                     # A crawl that closed its own run stored its final counts; a crawl stopped
                     # early may have stored counts it never printed.
-                    counts = dict(row.counts)
+                    counts = stored
             outcome, error = self._outcome(
                 returncode,
                 recorded,

@@ -74,6 +74,7 @@ class Settings:
     max_pages: int = DEFAULT_MAX_PAGES
     max_depth: int = DEFAULT_MAX_DEPTH
     timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
+    executor: str = "local"  # where crawls run: "local" (this machine) or "queue" (govwatch worker)
 
     def user_agent_string(self, version: str = "0.1") -> str:
         """The User-Agent sent to portals: names govwatch and how to reach whoever runs it."""
@@ -309,7 +310,9 @@ _SETTINGS_KEYS = {
     "max_pages",
     "max_depth",
     "timeout_seconds",
+    "executor",
 }
+EXECUTORS = ("local", "queue")
 
 
 def _parse_settings(table: dict[str, Any], where: str) -> Settings:
@@ -324,7 +327,16 @@ def _parse_settings(table: dict[str, Any], where: str) -> Settings:
         max_pages=f.integer("max_pages", DEFAULT_MAX_PAGES, minimum=1),
         max_depth=f.integer("max_depth", DEFAULT_MAX_DEPTH, minimum=1),
         timeout_seconds=f.integer("timeout_seconds", DEFAULT_TIMEOUT_SECONDS, minimum=1),
+        executor=_executor(f.text("executor", "local") or "local", where),
     )
+
+
+def _executor(value: str, where: str) -> str:
+    if value not in EXECUTORS:
+        raise ConfigError(
+            f"{where}: [settings]: field 'executor' must be one of {', '.join(EXECUTORS)}, not {value!r}"
+        )
+    return value
 
 
 _SOURCE_KEYS = {

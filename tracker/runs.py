@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,14 @@ from tracker.store import begin_write, ensure_source
 STALE_GRACE = timedelta(minutes=2)
 # The limit assumed for a row without a process id when the caller does not know the source's.
 UNKNOWN_LIMIT = timedelta(seconds=DEFAULT_TIMEOUT_SECONDS)
+# Kept in a running run's counts (replaced by the final counts when it ends): the host that
+# runs it, and the queue job it belongs to (scheduler.queue).
+HOST_KEY = "_host"
+JOB_KEY = "_job"
+
+
+def this_host() -> str:
+    return socket.gethostname()
 
 
 @dataclass
@@ -62,15 +71,17 @@ class CrawlAlreadyRunning(RuntimeError):
 def _still_running(run: CrawlRun, now: datetime, stale_after: timedelta | None) -> str | None:
     """None when ``run`` may really be in progress, else why it is not (it crashed or was abandoned).
 
-    A process id is checked on this host: crawls of one database are started on one host
-    (the scheduler holds a per-database lease), so a missing process means a dead crawl.
+    A process id is checked only on the host that started the run (``HOST_KEY`` in its
+    counts while it runs): there a missing process means a dead crawl. A run of another host
+    (a queue worker, a ``govwatch crawl`` on another machine) is judged by its time limit.
     Past its time limit (``stale_after`` plus ``STALE_GRACE``) a run is dead even when a
     process with its id exists, since that id may have been recycled; every crawl stops
     itself at that limit. A caller that does not know the limit (None) trusts a live
     process id and gives a run without one ``UNKNOWN_LIMIT``.
     """
     age = now - as_utc(run.started_at)
-    if run.pid is not None and not process_alive(run.pid):
+    local = (run.counts or {}).get(HOST_KEY) in (None, this_host())
+    if run.pid is not None and local and not process_alive(run.pid):
         return f"its process {run.pid} ended without closing the run (killed or crashed)"
     limit = stale_after if stale_after is not None else (None if run.pid is not None else UNKNOWN_LIMIT)
     if limit is not None and age > limit + STALE_GRACE:
@@ -85,6 +96,7 @@ def start_run(
     pid: int | None = None,
     *,
     stale_after: timedelta | None = None,
+    job: int | None = None,
 ) -> int:
     """Record that a crawl of ``source_name`` is starting; returns the new run id.
 
@@ -117,7 +129,7 @@ def start_run(
         pid=pid,
         started_at=now,
         outcome=CrawlOutcome.RUNNING,
-        counts={},
+        counts={HOST_KEY: this_host(), **({JOB_KEY: job} if job is not None else {})},
     )
     session.add(run)
     session.flush()
@@ -148,9 +160,32 @@ def finish_run(
     if run is None:
         raise LookupError(f"crawl run {run_id} does not exist")
     run.outcome = str(outcome)
-    run.counts = dict(counts)
+    # Where it ran and for which queue job stay known (``HOST_KEY``, ``JOB_KEY``).
+    kept = {k: v for k, v in (run.counts or {}).items() if k in (HOST_KEY, JOB_KEY)}
+    run.counts = {**public_counts(counts), **kept}
     run.error = error
     run.finished_at = datetime.now(UTC)
+
+
+def close_runs_of_job(session: Session, source_name: str, job: int, reason: str) -> int:
+    """Close the runs an earlier attempt of queue job ``job`` left ``running`` (its worker died)."""
+    now = datetime.now(UTC)
+    closed = 0
+    rows = session.scalars(
+        select(CrawlRun)
+        .join(Source, Source.id == CrawlRun.source_id)
+        .where(Source.name == source_name, CrawlRun.outcome == CrawlOutcome.RUNNING)
+    )
+    for run in rows:
+        if (run.counts or {}).get(JOB_KEY) == job:
+            run.outcome, run.finished_at, run.error = CrawlOutcome.KILLED, now, reason
+            closed += 1
+    return closed
+
+
+def public_counts(counts: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A run's counts without the bookkeeping keys of a running run."""
+    return {k: v for k, v in (counts or {}).items() if not k.startswith("_")}
 
 
 def get_run(session: Session, run_id: int) -> CrawlRun | None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from scheduler.cli import EXIT_USAGE
+from scheduler.cli import EXIT_OK, EXIT_USAGE
 from tracker.config import Config, ConfigError, load_config
 from tracker.exitcodes import crawl_exit_code
 
@@ -124,14 +124,31 @@ def _source_json(src: Any) -> dict[str, Any]:
     default=None,
     help="Crawl processes to spread the sources over (default: one per core, at most 4).",
 )
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "queue"]),
+    default=None,
+    help="local: crawl on this machine; queue: jobs for `govwatch worker` (default: [settings] executor).",
+)
+@click.option(
+    "--wait", is_flag=True, help="With --executor queue: wait for the queued crawls, then summarise."
+)
 def crawl(
-    source_names: tuple[str, ...], config_path: str | None, as_json: bool, processes: int | None
+    *,
+    source_names: tuple[str, ...],
+    config_path: str | None,
+    as_json: bool,
+    processes: int | None,
+    executor: str | None,
+    wait: bool,
 ) -> None:
     """Crawl sources now (all of them unless named), all at once, each with its own run and time limit.
 
     The sources share a few crawl processes (one per core); each keeps its own politeness,
     counts and outcome, and a source that hangs holds up no other. Ctrl-C stops every crawl
-    gracefully: what was recorded stays.
+    gracefully: what was recorded stays. With the queue executor (PostgreSQL) the crawls are
+    queued for `govwatch worker` processes instead; --wait waits for them and ends as a local
+    crawl would.
 
     Exit code 0 when every crawl was ok, 4 when some fetches failed, 1 when a source failed entirely
     or the crawl was stopped, 5 when a source was skipped because another process is crawling it.
@@ -148,8 +165,14 @@ def crawl(
         click.echo(f"error: {config.path}: no [[source]] configured", err=True)
         sys.exit(EXIT_USAGE)
     names = list(dict.fromkeys(names))
-    results = _crawl_here(config, names, processes, live=not as_json)
-    summaries = [_summary_of(result) for result in results]
+    if (executor or config.settings.executor) == "queue":
+        summaries = _crawl_queued(names, wait=wait, as_json=as_json)
+        if summaries is None:
+            sys.exit(EXIT_OK)
+    else:
+        summaries = [
+            _summary_of(result) for result in _crawl_here(config, names, processes, live=not as_json)
+        ]
     if as_json:
         for summary in summaries:
             click.echo(json.dumps(summary, ensure_ascii=False))
@@ -188,6 +211,71 @@ def _crawl_here(config: Config, names: list[str], processes: int | None, *, live
         if status is not None:
             status.stop()
     return done
+
+
+def _crawl_queued(names: list[str], *, wait: bool, as_json: bool) -> list[dict[str, Any]] | None:
+    """Queue one job per source; with ``wait``, the summaries of the runs that carried them out."""
+    from scheduler.queue import QueueClient, QueueUnavailable
+    from tracker.db import session_factory
+    from tracker.settings import database_url
+
+    url = database_url()
+    try:
+        queue = QueueClient(url)
+    except QueueUnavailable as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    factory = session_factory(url)  # the queue's tables come with the schema
+    deferred = queue.defer(names, "manual")
+    for item in deferred:
+        note = "waiting in the queue already" if item.queued_already else "queued"
+        if as_json and not wait:
+            click.echo(
+                json.dumps(
+                    {"source": item.source, "job_id": item.job_id, "queued_already": item.queued_already}
+                )
+            )
+        elif not as_json:
+            click.echo(f"{item.source}: {note} (job {item.job_id or '?'})", err=True)
+    if not wait:
+        queue.close()
+        return None
+    jobs = {item.source: item.job_id for item in deferred if item.job_id is not None}
+    if not as_json:
+        click.echo(f"waiting for {len(jobs)} queued crawl(s) to end (govwatch worker) ...", err=True)
+    try:
+        statuses = queue.wait_for(list(jobs.values()))
+    finally:
+        queue.close()
+    return [_job_summary(factory, source, jobs.get(source), statuses) for source in names]
+
+
+def _job_summary(factory: Any, source: str, job_id: int | None, statuses: dict[int, str]) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from tracker.models import CrawlRun, Source
+    from tracker.runs import JOB_KEY, public_counts
+
+    summary: dict[str, Any] = {"source": source, "job_id": job_id, "run_id": None, "counts": {}, "errors": []}
+    with factory() as session:
+        rows = session.scalars(
+            select(CrawlRun)
+            .join(Source, Source.id == CrawlRun.source_id)
+            .where(Source.name == source)
+            .order_by(CrawlRun.id.desc())
+            .limit(50)
+        )
+        run = next((r for r in rows if job_id is not None and (r.counts or {}).get(JOB_KEY) == job_id), None)
+        if run is not None:
+            summary.update(run_id=run.id, outcome=run.outcome, counts=public_counts(run.counts))
+            if run.error:  # the first few failures, as the crawl stored them
+                summary["errors"] = run.error.split("; ")
+    if run is None:
+        status = statuses.get(job_id, "unknown") if job_id is not None else "unknown"
+        summary.update(
+            outcome="busy" if status == "succeeded" else "failed", error=f"queue job {job_id}: {status}"
+        )
+    return summary
 
 
 def _summary_of(result: Any) -> dict[str, Any]:
