@@ -160,8 +160,8 @@ def finish_run(
     if run is None:
         raise LookupError(f"crawl run {run_id} does not exist")
     run.outcome = str(outcome)
-    # Where it ran and for which queue job stay known (``HOST_KEY``, ``JOB_KEY``).
-    kept = {k: v for k, v in (run.counts or {}).items() if k in (HOST_KEY, JOB_KEY)}
+    # The queue job it ran for stays known (``govwatch crawl --wait`` finds its run by it).
+    kept = {k: v for k, v in (run.counts or {}).items() if k == JOB_KEY}
     run.counts = {**public_counts(counts), **kept}
     run.error = error
     run.finished_at = datetime.now(UTC)
