@@ -16,6 +16,10 @@ SQLite has one writer at a time anyway, and its busy handler would otherwise put
 writer to sleep for up to 100 ms at a time. ``BEGIN IMMEDIATE`` still guards every write (the
 lock is given up after the busy timeout, and other processes do not know it).
 
+A 304 has nothing to normalise: it never waits for (or wakes) the workers, and the fetch rows
+of 304s are written ``BATCH_SIZE`` to a transaction, so an unchanged recrawl costs a fetch row
+per page and a commit per batch.
+
 One ``Recording`` serves every source crawled in the process (one pool of workers sized to the
 cores, not one per source); each page carries its source, which picks its channel routes.
 """
@@ -41,6 +45,8 @@ log = logging.getLogger(__name__)
 
 WORKERS_ENV = "GOVWATCH_RECORD_WORKERS"
 BACKLOG = 12
+BATCH_SIZE = 50
+BATCH_WAIT = 0.05  # seconds a 304 waits for others to share its transaction
 
 # Per process (the recording thread's process or one worker): where and for whom to record.
 _target: dict[str, Any] = {}
@@ -66,9 +72,10 @@ def worker_count(db_url: str) -> int:
 
 
 def _configure(db_url: str, routes: Routes, lock: Any = None) -> None:
-    from tracker.db import session_factory
+    from tracker.db import make_engine
 
-    factory: sessionmaker[Session] = session_factory(db_url)
+    # Whoever records here opened its runs in this database: the schema is current.
+    factory: sessionmaker[Session] = sessionmaker(make_engine(db_url), expire_on_commit=False)
     _target.update(factory=factory, routes=dict(routes), lock=lock)
 
 
@@ -108,6 +115,33 @@ def _writing() -> Iterator[None]:
             lock.release()
 
 
+def record_pages(pages: list[PageSnapshot]) -> list[Any]:
+    """Record pages that carry no content (304s) in one transaction: one commit for many fetch rows.
+
+    If any of them fails, each is recorded in its own transaction instead, so one bad page costs
+    no other its fetch row; the failures are returned in place of their results.
+    """
+    from tracker.db import session_scope
+    from tracker.record import examine, record
+
+    try:
+        with _writing(), session_scope(_target["factory"]) as session:
+            routes = _target["routes"]
+            return [
+                record(session, page, channels=routes.get(page.source, {}), examined=examine(page))
+                for page in pages
+            ]
+    except Exception:
+        log.warning("recording %d unchanged pages together failed; recording them one by one", len(pages))
+    results: list[Any] = []
+    for page in pages:
+        try:
+            results.append(record_page(page))
+        except Exception as exc:
+            results.append(exc)
+    return results
+
+
 def record_page(page: PageSnapshot) -> Any:
     """Record one snapshot in its own transaction (in a worker process or the recording thread)."""
     from tracker.db import session_scope
@@ -135,6 +169,11 @@ class Recording:
         self.pool: ProcessPoolExecutor | None = None
         self.warming: list[Future[int]] = []
         self.pending = 0
+        # 304s: nothing to normalise, so they never wait for workers; their fetch rows are
+        # written BATCH_SIZE at a time (or after BATCH_WAIT), one transaction each.
+        self.batch_func: Callable[[list[PageSnapshot]], list[Any]] | None = None
+        self._batch: list[tuple[PageSnapshot, asyncio.Future[Any]]] = []
+        self._timer: asyncio.TimerHandle | None = None
 
     @classmethod
     def database(cls, db_url: str, routes: Routes, workers: int) -> Recording:
@@ -142,7 +181,9 @@ class Recording:
         # Spawned workers inherit the lock through the pool's initializer arguments.
         lock = multiprocessing.get_context("spawn").Lock() if db_url.startswith("sqlite") else None
         _configure(db_url, routes, lock)
-        return cls(record_page, workers=workers, initargs=(db_url, dict(routes), lock, os.getpid()))
+        recording = cls(record_page, workers=workers, initargs=(db_url, dict(routes), lock, os.getpid()))
+        recording.batch_func = record_pages
+        return recording
 
     def _executor(self) -> Executor:
         if self.pool is None and self.workers > 0 and self.pending > BACKLOG:
@@ -163,11 +204,45 @@ class Recording:
         return self.thread
 
     async def record(self, page: PageSnapshot) -> Any:
+        if self.batch_func is not None and page.status == 304:
+            return await self._batched(page)
         self.pending += 1
         try:
             return await asyncio.get_running_loop().run_in_executor(self._executor(), self.func, page)
         finally:
             self.pending -= 1
+
+    async def _batched(self, page: PageSnapshot) -> Any:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._batch.append((page, future))
+        if len(self._batch) >= BATCH_SIZE:
+            self._flush()
+        elif self._timer is None:
+            self._timer = loop.call_later(BATCH_WAIT, self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        batch, self._batch = self._batch, []
+        if not batch or self.batch_func is None:
+            return
+        done = asyncio.get_running_loop().run_in_executor(self.thread, self.batch_func, [p for p, _ in batch])
+
+        def settle(result: asyncio.Future[list[Any]]) -> None:
+            error = result.exception()
+            outcomes: list[Any] = [error] * len(batch) if error is not None else result.result()
+            for (_, future), outcome in zip(batch, outcomes, strict=True):
+                if future.done():
+                    continue
+                if isinstance(outcome, BaseException):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
+
+        done.add_done_callback(settle)
 
     def close(self) -> None:
         self.thread.shutdown(wait=True)

@@ -29,7 +29,7 @@ from crawler.spiders import spider_for
 from crawler.stats import CrawlCounts
 from tracker import runs, store
 from tracker.config import Config, SourceConfig, channel_routes
-from tracker.db import session_factory, session_scope
+from tracker.db import make_engine, session_factory, session_scope
 from tracker.models import CrawlOutcome
 from tracker.page import PageSnapshot
 from tracker.runs import CrawlAlreadyRunning, CrawlResult
@@ -87,7 +87,11 @@ def run_crawls(
         started = [(s, run_ids.get(s.name), {"validators": {}, "known_urls": set()}) for s in sources]
     else:
         db_url = db_url or database_url()
-        factory = session_factory(db_url)
+        # Run rows made by a launcher mean it brought the schema up to date already: no
+        # migration check (nor Alembic import) at each crawl process's start.
+        factory = (
+            sessionmaker(make_engine(db_url), expire_on_commit=False) if run_ids else session_factory(db_url)
+        )
         for source in sources:
             try:
                 run_id, state = _open_run(factory, source, run_ids.get(source.name), trigger)
