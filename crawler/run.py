@@ -45,6 +45,18 @@ class MixedPrivateAddresses(ValueError):
     """Sources that may reach private addresses and sources that may not, asked to share a process."""
 
 
+def _offline_suffix_list() -> None:
+    """Scrapy's cookie middleware asks tldextract, which downloads the public suffix list on first use.
+
+    A crawl fetches nothing but its sources' hosts: use the list bundled with tldextract instead
+    (a download attempt also cost each crawl process a timeout where the network drops packets).
+    """
+    from scrapy.downloadermiddlewares import cookies
+    from tldextract import TLDExtract
+
+    cookies._split_domain = TLDExtract(suffix_list_urls=(), include_psl_private_domains=True)
+
+
 def run_crawl(config: Config, source_name: str, **kwargs: Any) -> CrawlResult:
     """``run_crawls`` for one source; raises ``CrawlAlreadyRunning`` or ``LookupError`` like the old API."""
     [result] = run_crawls(config, [source_name], raise_on_start=True, **kwargs)
@@ -112,6 +124,7 @@ def run_crawls(
         routes = {s.name: channel_routes(config, s.name) for s, _, _ in started}
         recording = Recording.database(db_url, routes, worker_count(db_url)) if started else Recording()
     if started:
+        _offline_suffix_list()
         batch = _Batch(config, trigger, output, factory, log_level, results)
         try:
             batch.crawl(started, recording)
