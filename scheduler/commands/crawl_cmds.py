@@ -87,6 +87,17 @@ def _check_cron(config: Config) -> None:
             sys.exit(EXIT_USAGE)
 
 
+def _check_environment() -> None:
+    """A bad environment value is an error before any run row is written."""
+    from crawler.recording import worker_count
+
+    try:
+        worker_count("")
+    except ValueError as exc:
+        click.echo(f"error: environment: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
 def _source_json(src: Any) -> dict[str, Any]:
     return {
         "name": src.name,
@@ -155,6 +166,7 @@ def crawl(
     """
     config = _load(config_path)
     _check_cron(config)
+    _check_environment()
     names = list(source_names) or [s.name for s in config.sources]
     known = {s.name for s in config.sources}
     unknown = [n for n in names if n not in known]
