@@ -1,8 +1,9 @@
 """The queue executor: crawls handed to ``govwatch worker`` processes on any machine, through procrastinate.
 
 procrastinate keeps its jobs in the PostgreSQL database govwatch already uses (its tables come
-with our migration 0006) and hands them out with ``SELECT … FOR UPDATE SKIP LOCKED`` and
-LISTEN/NOTIFY: no other server. Each crawl is one job of the task ``govwatch.crawl`` with
+with our migration 0006, in their own PostgreSQL schema ``procrastinate``) and hands them out
+with ``SELECT … FOR UPDATE SKIP LOCKED`` and LISTEN/NOTIFY: no other server. Each crawl is one
+job of the task ``govwatch.crawl`` with
 
 - ``lock = "crawl:SOURCE"``: two jobs of one source never run at once, on any machine;
 - ``queueing_lock = "crawl:SOURCE"``: a source that is already waiting is not queued twice.
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 
 TASK = "govwatch.crawl"
 QUEUE = "crawls"
+QUEUE_SCHEMA = "procrastinate"  # procrastinate's tables and functions (migration 0006)
 HEARTBEAT_SECONDS = 5.0  # a worker's heartbeat interval
 STALLED_AFTER_SECONDS = 30.0  # no heartbeat for this long: the worker is dead and its jobs stalled
 STALLED_CHECK_SECONDS = 10.0
@@ -61,7 +63,9 @@ def conninfo(db_url: str) -> str:
             f"the queue executor needs PostgreSQL (GOVWATCH_DATABASE_URL is {url.get_backend_name()}): "
             'SQLite installs crawl locally (executor = "local")'
         )
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+    # procrastinate's SQL names its objects unqualified: its connections look in its schema first.
+    query = {**url.query, "options": f"-csearch_path={QUEUE_SCHEMA},public"}
+    return url.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
 
 
 def make_app(db_url: str) -> procrastinate.App:
@@ -298,18 +302,19 @@ def queue_jobs(session: Session, *, recent_failed: int = 10) -> list[QueuedJob] 
     """The crawl jobs waiting or running, and the latest failed ones; None without the queue's tables."""
     if session.get_bind().dialect.name != "postgresql":
         return None
-    exists = session.scalar(text("SELECT to_regclass('procrastinate_jobs') IS NOT NULL"))
+    exists = session.scalar(text(f"SELECT to_regclass('{QUEUE_SCHEMA}.procrastinate_jobs') IS NOT NULL"))
     if not exists:
         return None
     rows = session.execute(
         text(
-            """
+            f"""
             (SELECT id, status::text AS status, args, attempts, worker_id, scheduled_at
-               FROM procrastinate_jobs WHERE task_name = :task AND status IN ('todo', 'doing')
+               FROM {QUEUE_SCHEMA}.procrastinate_jobs
+              WHERE task_name = :task AND status IN ('todo', 'doing')
               ORDER BY id)
             UNION ALL
             (SELECT id, status::text, args, attempts, worker_id, scheduled_at
-               FROM procrastinate_jobs WHERE task_name = :task AND status = 'failed'
+               FROM {QUEUE_SCHEMA}.procrastinate_jobs WHERE task_name = :task AND status = 'failed'
               ORDER BY id DESC LIMIT :failed)
             """
         ),

@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.progress import BUSY, ERROR, PROGRESS, SUMMARY, parse
+from crawler.recording import WORKERS_ENV, worker_count
 from tracker.db import session_scope
 from tracker.models import CrawlOutcome, CrawlRun
 from tracker.processes import CAN_FOLLOW_PARENT, die_with_parent
@@ -255,8 +256,13 @@ class CrawlRunner:
         return groups
 
     def _launch_all(self, launches: list[_Launch], results: dict[str, CrawlResult]) -> None:
+        env = dict(self.env)
+        if len(launches) > 1 and WORKERS_ENV not in {**os.environ, **env}:
+            # The cores are shared: the processes of one launch split the recording workers
+            # one process would have, instead of each starting as many.
+            env[WORKERS_ENV] = str(max(1, worker_count("") // len(launches)))
         for launch in launches:
-            self._start(launch, results)
+            self._start(launch, results, env)
         running = [launch for launch in launches if launch.proc is not None]
         while running:
             for launch in running:
@@ -287,10 +293,10 @@ class CrawlRunner:
             _signal_group(proc, signal.SIGKILL)
             launch.kill_at = None
 
-    def _start(self, launch: _Launch, results: dict[str, CrawlResult]) -> None:
+    def _start(self, launch: _Launch, results: dict[str, CrawlResult], extra: Mapping[str, str]) -> None:
         from tracker.runs import finish_run
 
-        env = {**os.environ, **self.env, "GOVWATCH_DATABASE_URL": self.database_url}
+        env = {**os.environ, **extra, "GOVWATCH_DATABASE_URL": self.database_url}
         names = ", ".join(r.source for r in launch.requests)
         launch.started = time.monotonic()
         log.info(

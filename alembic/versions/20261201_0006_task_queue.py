@@ -5,8 +5,10 @@ Revises: 0003
 Create Date: 2026-12-01 08:40:00
 
 The queue executor (``scheduler.queue``) hands crawls to ``govwatch worker`` processes through
-procrastinate, whose schema lives in the same database as ours. Its own schema file is applied
-here, so one ``govwatch db upgrade`` creates everything. SQLite installs run crawls locally and
+procrastinate, whose objects live in the same database as ours, in their own PostgreSQL schema
+``procrastinate`` (its connections put it first on their ``search_path``), apart from govwatch's
+tables and from what Alembic compares with the models. procrastinate's own schema file is
+applied here, so one ``govwatch db upgrade`` creates everything. SQLite installs run crawls locally and
 get nothing. A later procrastinate release that changes its schema ships migration files
 (``procrastinate.schema.SchemaManager.get_migrations_path()``); a govwatch migration applies
 them when govwatch moves to that release.
@@ -26,39 +28,26 @@ def _postgres() -> bool:
     return op.get_bind().dialect.name == "postgresql"
 
 
+SCHEMA = "procrastinate"  # scheduler.queue.QUEUE_SCHEMA
+
+
 def upgrade() -> None:
     if not _postgres():
         return
     from procrastinate.schema import SchemaManager
 
-    # The raw DB-API cursor: the file is plain SQL, with no parameters to substitute.
+    # The raw DB-API cursor: the file is plain SQL, with no parameters to substitute. Its
+    # objects go to their own schema; the search path is put back for Alembic's bookkeeping.
     with op.get_bind().connection.cursor() as cursor:
+        cursor.execute("SHOW search_path")
+        previous = cursor.fetchone()[0]
+        cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+        cursor.execute(f"SET search_path TO {SCHEMA}")
         cursor.execute(SchemaManager.get_schema())
+        cursor.execute(f"SET search_path TO {previous}")
 
 
 def downgrade() -> None:
     if not _postgres():
         return
-    op.execute(
-        """
-        DO $$
-        DECLARE item record;
-        BEGIN
-            FOR item IN SELECT tablename FROM pg_tables
-                        WHERE schemaname = current_schema() AND tablename LIKE 'procrastinate%' LOOP
-                EXECUTE format('DROP TABLE IF EXISTS %I CASCADE', item.tablename);
-            END LOOP;
-            FOR item IN SELECT p.oid::regprocedure AS fn FROM pg_proc p
-                        JOIN pg_namespace n ON n.oid = p.pronamespace
-                        WHERE n.nspname = current_schema() AND p.proname LIKE 'procrastinate%' LOOP
-                EXECUTE format('DROP FUNCTION IF EXISTS %s CASCADE', item.fn);
-            END LOOP;
-            FOR item IN SELECT t.typname FROM pg_type t
-                        JOIN pg_namespace n ON n.oid = t.typnamespace
-                        WHERE n.nspname = current_schema() AND t.typname LIKE 'procrastinate%'
-                          AND t.typtype IN ('e', 'c') LOOP
-                EXECUTE format('DROP TYPE IF EXISTS %I CASCADE', item.typname);
-            END LOOP;
-        END $$;
-        """
-    )
+    op.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")

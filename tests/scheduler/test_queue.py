@@ -103,7 +103,10 @@ def jobs(db_url: str) -> list[tuple[int, str, str, int]]:
     try:
         with engine.connect() as conn:
             rows = conn.execute(
-                text("SELECT id, args->>'source', status::text, attempts FROM procrastinate_jobs ORDER BY id")
+                text(
+                    "SELECT id, args->>'source', status::text, attempts"
+                    " FROM procrastinate.procrastinate_jobs ORDER BY id"
+                )
             )
             return [(int(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
     finally:
@@ -171,7 +174,11 @@ def test_two_workers_crawl_each_queued_source_once(
         for line in waited.stdout.splitlines():
             summary = json.loads(line)
             assert summary["outcome"] == "ok", summary
-        wait_for(lambda: all(status == "succeeded" for _, _, status, _ in jobs(db_url)), what="every job")
+        wait_for(
+            lambda: all(status == "succeeded" for _, _, status, _ in jobs(db_url)),
+            timeout=180,
+            what="every job",
+        )
     finally:
         for portal in portals:
             portal.stop()
@@ -202,14 +209,16 @@ def test_a_worker_sigkilled_mid_crawl_is_noticed_and_its_job_retried_elsewhere(
         assert queued.returncode == 0, queued.stderr
         wait_for(lambda: workers_of(doomed) >= (2, 1), timeout=90, what="the doomed worker's crawl to record")
         with session_factory() as session:
-            wait_for(lambda: (session.scalar(select(func.count(Version.id))) or 0) > 0, what="a page")
+            wait_for(
+                lambda: (session.scalar(select(func.count(Version.id))) or 0) > 0, timeout=120, what="a page"
+            )
         workers.procs[doomed].kill()
         workers.procs[doomed].wait(timeout=30)
         assert wait_until_gone(doomed) == []  # its crawl and the crawl's workers went with it
         [(job_id, _, status, _)] = jobs(db_url)
         assert status == "doing"  # until someone notices the silence
         workers.start("heir")
-        wait_for(lambda: jobs(db_url)[0][2] == "succeeded", timeout=120, what="the retried job")
+        wait_for(lambda: jobs(db_url)[0][2] == "succeeded", timeout=240, what="the retried job")
     [(_, _, _, attempts)] = jobs(db_url)
     assert attempts == 2  # the dead attempt, then the one that finished
     dead, retried = runs(session_factory, "bulk")
@@ -252,11 +261,11 @@ def test_the_scheduler_queues_each_due_source_once_also_across_a_restart(
             command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         try:
-            wait_for(lambda: len(jobs(db_url)) == 3, what="the catch-up jobs")
+            wait_for(lambda: len(jobs(db_url)) == 3, timeout=120, what="the catch-up jobs")
         finally:
             scheduler.kill()  # mid-tick: some jobs may still be waiting or running
             scheduler.wait(timeout=30)
-        wait_for(lambda: all(s == "succeeded" for _, _, s, _ in jobs(db_url)), timeout=120, what="the jobs")
+        wait_for(lambda: all(s == "succeeded" for _, _, s, _ in jobs(db_url)), timeout=240, what="the jobs")
         again = subprocess.Popen(
             command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
