@@ -138,6 +138,7 @@ class CrawlRunner:
         return self._source_lock(source).locked()
 
     def command(self, requests: Sequence[CrawlRequest], run_ids: Mapping[str, int]) -> list[str]:
+        # The process fills rows created here, each with its own trigger; this one only labels it.
         triggers = {r.trigger for r in requests}
         trigger = triggers.pop() if len(triggers) == 1 else "schedule"
         cmd = [self.python, "-m", "crawler", *(r.source for r in requests), "--trigger", trigger]
