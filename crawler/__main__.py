@@ -1,80 +1,88 @@
-"""``python -m crawler SOURCE``: crawl one source now, in this process, and record the run.
+"""``python -m crawler SOURCE [SOURCE ...]``: crawl sources now, concurrently, in this process.
 
-Exit codes: 0 ok, 4 partial (some fetches failed), 1 failed entirely, 2 bad configuration,
-unknown source or unknown ``--run-id``, 5 the source is already being crawled by another
-process (nothing is recorded), 130 interrupted by SIGINT/SIGTERM (the run is recorded
-``interrupted``). ``--progress json`` prints one JSON object per line on stdout:
-``{"event": "progress", ...}`` while crawling and ``{"event": "summary", "run_id", "source",
-"outcome", "counts", "errors"}`` at the end;
-``{"event": "error", ...}`` or ``{"event": "busy", "source", "run_id", "pid", "error"}`` instead
-when the crawl could not start.
+Each source gets its own crawl run (``--run-id``, once per source in the same order, fills rows
+a launcher created). Exit codes (``tracker.exitcodes``): 0 ok, 4 partial (some fetches failed),
+1 a source failed entirely, 2 bad configuration, unknown source or unknown ``--run-id``, 5 a
+source is already being crawled by another process (nothing is recorded for it), 130
+interrupted by SIGINT/SIGTERM (the runs are recorded ``interrupted``). ``--progress json``
+prints the events of ``crawler.progress`` on stdout, one JSON object per line.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 
 from tracker.config import ConfigError, load_config
-
-EXIT_CODES = {"ok": 0, "partial": 4, "failed": 1, "interrupted": 130}
-EXIT_CONFIG = 2
-EXIT_BUSY = 5
+from tracker.exitcodes import EXIT_INTERRUPTED, EXIT_USAGE, crawl_exit_code
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crawler", description=__doc__.split("\n")[0])
-    parser.add_argument("source", help="name of the [[source]] to crawl")
+    parser.add_argument("sources", nargs="+", metavar="SOURCE", help="names of the [[source]]s to crawl")
     parser.add_argument("--config", help="sources file (default: GOVWATCH_CONFIG or ./govwatch.toml)")
     parser.add_argument(
-        "--run-id", type=int, help="fill this existing crawl_runs row instead of creating one"
+        "--run-id",
+        type=int,
+        action="append",
+        help="fill this existing crawl_runs row instead of creating one (once per SOURCE, same order)",
     )
-    parser.add_argument("--trigger", default="manual", choices=("manual", "schedule", "catchup", "demo"))
+    parser.add_argument(
+        "--trigger", default="manual", choices=("manual", "schedule", "catchup", "demo", "queue")
+    )
     parser.add_argument("--progress", default="none", choices=("json", "bar", "none"))
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="Scrapy log level INFO (-vv DEBUG)"
     )
     args = parser.parse_args(argv)
+    if args.run_id is not None and len(args.run_id) != len(args.sources):
+        parser.error("give --run-id once per SOURCE, or not at all")
+    run_ids = dict(zip(args.sources, args.run_id or [], strict=False))
 
+    from crawler.progress import ERROR, Output
+
+    output = Output(args.progress)
     level = ("WARNING", "INFO", "DEBUG")[min(args.verbose, 2)]
-    try:
-        config = load_config(args.config)
-        config.source(args.source)
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        if args.progress == "json":
-            print(json.dumps({"event": "error", "source": args.source, "error": str(exc)}), flush=True)
-        if args.run_id is not None:
-            _fail_run(args.run_id, str(exc))
-        return EXIT_CONFIG
+    error = _startup_error(args.config, args.sources)
+    if error is not None:
+        print(f"error: {error}", file=sys.stderr)
+        for name in args.sources:
+            output.emit(ERROR, name, error=error)
+        for run_id in run_ids.values():
+            _fail_run(run_id, error)
+        return EXIT_USAGE
 
-    from crawler.progress import Progress
-    from crawler.run import run_crawl
-    from tracker.runs import CrawlAlreadyRunning
+    from crawler.run import MixedPrivateAddresses, run_crawls
 
+    config = load_config(args.config)
     try:
-        result = run_crawl(
-            config,
-            args.source,
-            run_id=args.run_id,
-            trigger=args.trigger,
-            progress=Progress(args.progress),
-            log_level=level,
+        results = run_crawls(
+            config, args.sources, run_ids=run_ids, trigger=args.trigger, progress=output, log_level=level
         )
-    except CrawlAlreadyRunning as exc:
+    except MixedPrivateAddresses as exc:
         print(f"error: {exc}", file=sys.stderr)
-        if args.progress == "json":
-            event = {"event": "busy", "source": args.source, "run_id": exc.run_id, "pid": exc.pid}
-            print(json.dumps({**event, "error": str(exc)}), flush=True)
-        return EXIT_BUSY
-    except LookupError as exc:  # --run-id of a row that does not exist
-        print(f"error: {exc}", file=sys.stderr)
-        if args.progress == "json":
-            print(json.dumps({"event": "error", "source": args.source, "error": str(exc)}), flush=True)
-        return EXIT_CONFIG
-    return EXIT_CODES.get(result.outcome, 1)
+        return EXIT_USAGE
+    for result in results:
+        if result.outcome in ("busy", "error"):
+            print(f"error: {result.error}", file=sys.stderr)
+    return crawl_exit_code([r.outcome for r in results], interrupted=EXIT_INTERRUPTED)
+
+
+def _startup_error(config_path: str | None, names: list[str]) -> str | None:
+    """What makes the crawl impossible before anything is written: configuration, environment."""
+    from crawler.recording import worker_count
+
+    try:
+        worker_count("")
+        config = load_config(config_path)
+        for name in names:
+            config.source(name)
+    except ConfigError as exc:
+        return str(exc)
+    except ValueError as exc:
+        return f"environment: {exc}"
+    return None
 
 
 def _fail_run(run_id: int, error: str) -> None:

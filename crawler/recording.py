@@ -4,8 +4,10 @@ Normalising and recording a page costs several times what fetching it does, and 
 Python: in the crawl's own process it shares one core (and the GIL) with Scrapy. Small crawls
 record on one thread; when more than ``BACKLOG`` pages wait, worker processes take over and use
 the other cores. Workers are spawned, not forked (the parent runs a reactor and threads), ignore
-SIGINT/SIGTERM (the parent decides when to stop and drains them) and exit with the parent.
-Each page is recorded in its own transaction, so a killed worker leaves nothing half-written.
+SIGINT/SIGTERM (the parent decides when to stop and drains them) and are SIGKILLed by the
+kernel when the parent dies (``tracker.processes.die_with``), even by SIGKILL; multiprocessing's
+resource tracker then sees its pipe close and exits too. Each page is recorded in its own
+transaction, so a killed worker leaves nothing half-written.
 
 Each worker normalises its page first (``tracker.record.examine``, most of the CPU, in parallel
 when there are several) and only then writes. On SQLite the writes take turns on a lock shared by
@@ -13,6 +15,13 @@ the crawl's processes (the recording thread included):
 SQLite has one writer at a time anyway, and its busy handler would otherwise put a waiting
 writer to sleep for up to 100 ms at a time. ``BEGIN IMMEDIATE`` still guards every write (the
 lock is given up after the busy timeout, and other processes do not know it).
+
+A 304 has nothing to normalise: it never waits for (or wakes) the workers, and the fetch rows
+of 304s are written ``BATCH_SIZE`` to a transaction, so an unchanged recrawl costs a fetch row
+per page and a commit per batch.
+
+One ``Recording`` serves every source crawled in the process (one pool of workers sized to the
+cores, not one per source); each page carries its source, which picks its channel routes.
 """
 
 from __future__ import annotations
@@ -30,14 +39,19 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.page import PageSnapshot
+from tracker.processes import die_with
 
 log = logging.getLogger(__name__)
 
 WORKERS_ENV = "GOVWATCH_RECORD_WORKERS"
 BACKLOG = 12
+BATCH_SIZE = 50
+BATCH_WAIT = 0.05  # seconds a 304 waits for others to share its transaction
 
 # Per process (the recording thread's process or one worker): where and for whom to record.
 _target: dict[str, Any] = {}
+# source name -> channel name -> the change kinds it wants (None: all); see tracker.config.channel_routes
+Routes = Mapping[str, Mapping[str, frozenset[str] | None]]
 
 
 def worker_count(db_url: str) -> int:
@@ -50,18 +64,24 @@ def worker_count(db_url: str) -> int:
     """
     raw = os.environ.get(WORKERS_ENV, "").strip()
     if raw:
-        return max(0, int(raw))
+        try:
+            return max(0, int(raw))
+        except ValueError:
+            raise ValueError(f"{WORKERS_ENV}={raw!r} must be a whole number of worker processes") from None
     return max(2, min(4, os.cpu_count() or 1))
 
 
-def _configure(db_url: str, channels: Mapping[str, frozenset[str] | None], lock: Any = None) -> None:
-    from tracker.db import session_factory
+def _configure(db_url: str, routes: Routes, lock: Any = None) -> None:
+    from tracker.db import make_engine
 
-    factory: sessionmaker[Session] = session_factory(db_url)
-    _target.update(factory=factory, channels=dict(channels), lock=lock)
+    # Whoever records here opened its runs in this database: the schema is current.
+    factory: sessionmaker[Session] = sessionmaker(make_engine(db_url), expire_on_commit=False)
+    _target.update(factory=factory, routes=dict(routes), lock=lock)
 
 
-def _init_worker(db_url: str, channels: Mapping[str, frozenset[str] | None], lock: Any = None) -> None:
+def _init_worker(db_url: str, routes: Routes, lock: Any = None, parent: int | None = None) -> None:
+    if parent is not None:
+        die_with(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     from tracker.db import make_engine
@@ -69,7 +89,7 @@ def _init_worker(db_url: str, channels: Mapping[str, frozenset[str] | None], loc
     # The crawl process brought the schema up to date already: no migration check (nor Alembic
     # import) in each worker.
     factory = sessionmaker(make_engine(db_url), expire_on_commit=False)
-    _target.update(factory=factory, channels=dict(channels), lock=lock)
+    _target.update(factory=factory, routes=dict(routes), lock=lock)
     import tracker.record  # noqa: F401 - load the normaliser before the first page arrives
 
 
@@ -95,6 +115,33 @@ def _writing() -> Iterator[None]:
             lock.release()
 
 
+def record_pages(pages: list[PageSnapshot]) -> list[Any]:
+    """Record pages that carry no content (304s) in one transaction: one commit for many fetch rows.
+
+    If any of them fails, each is recorded in its own transaction instead, so one bad page costs
+    no other its fetch row; the failures are returned in place of their results.
+    """
+    from tracker.db import session_scope
+    from tracker.record import examine, record
+
+    try:
+        with _writing(), session_scope(_target["factory"]) as session:
+            routes = _target["routes"]
+            return [
+                record(session, page, channels=routes.get(page.source, {}), examined=examine(page))
+                for page in pages
+            ]
+    except Exception:
+        log.warning("recording %d unchanged pages together failed; recording them one by one", len(pages))
+    results: list[Any] = []
+    for page in pages:
+        try:
+            results.append(record_page(page))
+        except Exception as exc:
+            results.append(exc)
+    return results
+
+
 def record_page(page: PageSnapshot) -> Any:
     """Record one snapshot in its own transaction (in a worker process or the recording thread)."""
     from tracker.db import session_scope
@@ -102,7 +149,7 @@ def record_page(page: PageSnapshot) -> Any:
 
     examined = examine(page)  # before the turn to write: this is where the CPU goes
     with _writing(), session_scope(_target["factory"]) as session:
-        return record(session, page, channels=_target["channels"], examined=examined)
+        return record(session, page, channels=_target["routes"].get(page.source, {}), examined=examined)
 
 
 class Recording:
@@ -122,13 +169,21 @@ class Recording:
         self.pool: ProcessPoolExecutor | None = None
         self.warming: list[Future[int]] = []
         self.pending = 0
+        # 304s: nothing to normalise, so they never wait for workers; their fetch rows are
+        # written BATCH_SIZE at a time (or after BATCH_WAIT), one transaction each.
+        self.batch_func: Callable[[list[PageSnapshot]], list[Any]] | None = None
+        self._batch: list[tuple[PageSnapshot, asyncio.Future[Any]]] = []
+        self._timer: asyncio.TimerHandle | None = None
 
     @classmethod
-    def database(cls, db_url: str, channels: Mapping[str, frozenset[str] | None], workers: int) -> Recording:
+    def database(cls, db_url: str, routes: Routes, workers: int) -> Recording:
+        """Record into ``db_url``; ``routes`` by source name (a source missing from it notifies no one)."""
         # Spawned workers inherit the lock through the pool's initializer arguments.
         lock = multiprocessing.get_context("spawn").Lock() if db_url.startswith("sqlite") else None
-        _configure(db_url, channels, lock)
-        return cls(record_page, workers=workers, initargs=(db_url, dict(channels), lock))
+        _configure(db_url, routes, lock)
+        recording = cls(record_page, workers=workers, initargs=(db_url, dict(routes), lock, os.getpid()))
+        recording.batch_func = record_pages
+        return recording
 
     def _executor(self) -> Executor:
         if self.pool is None and self.workers > 0 and self.pending > BACKLOG:
@@ -149,11 +204,45 @@ class Recording:
         return self.thread
 
     async def record(self, page: PageSnapshot) -> Any:
+        if self.batch_func is not None and page.status == 304:
+            return await self._batched(page)
         self.pending += 1
         try:
             return await asyncio.get_running_loop().run_in_executor(self._executor(), self.func, page)
         finally:
             self.pending -= 1
+
+    async def _batched(self, page: PageSnapshot) -> Any:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._batch.append((page, future))
+        if len(self._batch) >= BATCH_SIZE:
+            self._flush()
+        elif self._timer is None:
+            self._timer = loop.call_later(BATCH_WAIT, self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        batch, self._batch = self._batch, []
+        if not batch or self.batch_func is None:
+            return
+        done = asyncio.get_running_loop().run_in_executor(self.thread, self.batch_func, [p for p, _ in batch])
+
+        def settle(result: asyncio.Future[list[Any]]) -> None:
+            error = result.exception()
+            outcomes: list[Any] = [error] * len(batch) if error is not None else result.result()
+            for (_, future), outcome in zip(batch, outcomes, strict=True):
+                if future.done():
+                    continue
+                if isinstance(outcome, BaseException):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
+
+        done.add_done_callback(settle)
 
     def close(self) -> None:
         self.thread.shutdown(wait=True)

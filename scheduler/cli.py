@@ -11,6 +11,16 @@ from typing import Any
 
 import click
 
+# Exit codes shared by every command (defined once, with ``python -m crawler``'s).
+from tracker.exitcodes import (
+    EXIT_BUSY,
+    EXIT_FAILURE,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_USAGE,
+)
+
 # name -> "module:attribute". Loading on demand keeps `govwatch --help` and quick
 # commands from importing Scrapy, APScheduler or the normaliser they do not use.
 COMMANDS: dict[str, str] = {
@@ -31,15 +41,19 @@ COMMANDS: dict[str, str] = {
     "demo": "scheduler.commands.run_cmds:demo",
     "serve": "scheduler.commands.serve_cmd:serve",
     "compare": "scheduler.commands.compare_cmd:compare",
+    "worker": "scheduler.commands.worker_cmd:worker",
 }
 
-# Exit codes shared by every command.
-EXIT_OK = 0
-EXIT_FAILURE = 1  # the work ran but failed (a crawl failed entirely, a send failed ...)
-EXIT_USAGE = 2  # bad arguments or configuration (click uses 2 for usage errors too)
-EXIT_NOT_FOUND = 3  # the document, version or source asked for does not exist
-EXIT_PARTIAL = 4  # some items failed, others succeeded
-EXIT_BUSY = 5  # the work is already being done by another process (a crawl of the same source)
+__all__ = [
+    "EXIT_BUSY",
+    "EXIT_FAILURE",
+    "EXIT_NOT_FOUND",
+    "EXIT_OK",
+    "EXIT_PARTIAL",
+    "EXIT_USAGE",
+    "cli",
+    "main",
+]
 
 # Commands that never open GOVWATCH_DATABASE_URL (demo makes its own database).
 NO_DATABASE = frozenset({"normalize", "sources", "demo"})

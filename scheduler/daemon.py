@@ -1,9 +1,10 @@
 """``govwatch run``: the scheduler daemon — one job per source, catch-up, notify, lease, clean stop.
 
 Jobs live in APScheduler's memory job store and are rebuilt from the sources file at
-every start-up: schedules are our data, nothing is pickled. Each crawl is a subprocess
-(``scheduler.runner``); a source never has two crawls at once (``max_instances=1`` plus
-the runner's per-source lock, which also covers catch-up runs).
+every start-up: schedules are our data, nothing is pickled. Crawls go through
+``scheduler.runner``: the jobs that fire together (the catch-up at start-up above all) share
+a few crawl processes. A source never has two crawls at once (``max_instances=1`` plus the
+runner's per-source lock, which also covers catch-up runs).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -29,10 +30,15 @@ from scheduler.triggers import Schedule, ScheduleError, parse_schedule
 from tracker.db import session_scope
 from tracker.notify import RetryPolicy, deliver_pending
 
+if TYPE_CHECKING:
+    from scheduler.queue import QueueClient
+
 log = logging.getLogger(__name__)
 
 NOTIFY_RETRY_SECONDS = 60.0
-MAX_PARALLEL_CRAWLS = 4
+# Sources crawled at once. Cheap: the crawls of one moment share a few crawl processes
+# (``scheduler.runner``, one per core); each waiting job is only a thread.
+MAX_PARALLEL_CRAWLS = 32
 
 
 @dataclass
@@ -43,6 +49,7 @@ class DaemonSettings:
     max_parallel: int = MAX_PARALLEL_CRAWLS
     catch_up: bool = True
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    executor: str = "local"  # "queue": due crawls become jobs for `govwatch worker` (scheduler.queue)
 
 
 def _schedule_of(source: Any) -> Schedule:
@@ -70,6 +77,11 @@ class Daemon:
         self.error: BaseException | None = None
         self.lease = SchedulerLease(factory, stale_after=timedelta(seconds=self.settings.stale_after_seconds))
         self.runner = CrawlRunner(factory, database_url, config_path, stop_event=self.stop_event)
+        self.queue: QueueClient | None = None
+        if self.settings.executor == "queue":
+            from scheduler.queue import QueueClient
+
+            self.queue = QueueClient(database_url)  # QueueUnavailable on SQLite
         self.scheduled: list[tuple[Any, Schedule]] = [
             (source, _schedule_of(source)) for source in config.sources if source.schedule
         ]
@@ -100,6 +112,9 @@ class Daemon:
         if self.stop_event.is_set():
             return None
         source = next(s for s, _ in self.scheduled if s.name == source_name)
+        if self.queue is not None:
+            self.queue.defer([source.name], trigger)  # a worker crawls it (and notifies)
+            return None
         result = self.runner.run(source.name, trigger, float(source.timeout_seconds))
         if result is not None and not self.stop_event.is_set():
             self.notify()
@@ -137,6 +152,11 @@ class Daemon:
             self.error = exc
             self.stop_event.set()
             return
+        if self.queue is not None:
+            try:
+                self.queue.retry_stalled()
+            except Exception:  # the database may be away for a moment; next heartbeat again
+                log.exception("could not look for stalled crawl jobs")
         busy = [s.name for s, _ in self.scheduled if self.runner.is_running(s.name)]
         closed = self._close_orphans(scheduler_gone=False, busy=busy)
         if closed:
@@ -203,8 +223,8 @@ class Daemon:
         try:
             now = datetime.now(UTC)
             # We hold the lease and have started nothing yet: a run a scheduler started
-            # that is still open belongs to one that died.
-            closed = self._close_orphans(scheduler_gone=True)
+            # that is still open belongs to one that died. Queue workers' runs are their own.
+            closed = self._close_orphans(scheduler_gone=self.queue is None)
             if closed:
                 log.warning("closed %d crawl run(s) left running by a process that died", closed)
             catch_up = self._add_jobs(now)
@@ -235,6 +255,8 @@ class Daemon:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         try:
+            if self.queue is not None:
+                self.queue.close()
             self.lease.release()
         finally:
             log.info("scheduler stopped")

@@ -270,7 +270,7 @@ def _demo_in(workdir: Path, console: Console, *, kept: bool) -> int:
             with factory() as session:
                 console.print(_history(session, portal.url + site.ART_PRIORITIES))
                 console.print(_target_diff(session, portal.url + site.ART_PRIORITIES))
-                checks = _check(session, portal.url, [r.run_id for r in second])
+                checks = _check(session, portal.url, [r.run_id for r in second if r.run_id is not None])
     finally:
         engine.dispose()
     return _verdict(console, checks, first + second, time.monotonic() - started, workdir if kept else None)

@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 
 from scheduler.catchup import last_started
 from scheduler.lock import LOCK_NAME, STALE_AFTER_SECONDS, current_holder
+from scheduler.queue import queue_jobs
 from scheduler.triggers import ScheduleError, parse_schedule
 from tracker.models import as_utc
 from tracker.notify.outbox import failed_deliveries, outbox_counts
-from tracker.runs import last_runs
+from tracker.runs import last_runs, public_counts
 
 OUTCOME_COLOURS = {"ok": "green", "partial": "yellow", "running": "cyan"}
 
@@ -47,6 +48,7 @@ class Status:
     outbox: dict[str, dict[str, int]]
     failed: list[dict[str, Any]]  # the latest deliveries that gave up (see failed_total)
     failed_total: int = 0
+    queue: list[dict[str, Any]] | None = None  # crawl jobs of the queue executor (PostgreSQL only)
 
     def as_json(self) -> dict[str, Any]:
         def iso(value: Any) -> Any:
@@ -83,7 +85,7 @@ def collect_status(session: Session, config: Any | None, now: datetime | None = 
             item.last_started = as_utc(run.started_at)
             item.last_finished = as_utc(run.finished_at)
             item.last_outcome = run.outcome
-            item.last_counts = dict(run.counts or {})
+            item.last_counts = public_counts(run.counts)
             item.last_error = run.error
         if item.schedule:
             try:
@@ -96,6 +98,7 @@ def collect_status(session: Session, config: Any | None, now: datetime | None = 
                 item.overdue = item.next_run <= now
         sources.append(item)
     outbox = outbox_counts(session)
+    jobs = queue_jobs(session)
     return Status(
         scheduler_holder=lease.holder if lease else None,
         scheduler_heartbeat=beat,
@@ -104,6 +107,7 @@ def collect_status(session: Session, config: Any | None, now: datetime | None = 
         outbox=outbox,
         failed=failed_deliveries(session, limit=20),
         failed_total=sum(counts.get("failed", 0) for counts in outbox.values()),
+        queue=[asdict(job) for job in jobs] if jobs is not None else None,
     )
 
 
@@ -137,6 +141,8 @@ def render_status(report: Status, console: Console, now: datetime | None = None)
             f"[{colour}]{escape(item.source)}[/]: last run #{item.last_run_id} ended "
             f"{escape(item.last_outcome or '')}" + (f": {escape(item.last_error)}" if item.last_error else "")
         )
+    if report.queue:
+        console.print(_queue_table(report.queue))
     if report.outbox:
         console.print(_outbox_table(report.outbox))
     if report.failed_total:
@@ -182,6 +188,29 @@ def _sources_table(sources: list[SourceStatus], now: datetime) -> Table:
             str(item.last_counts.get("pages", "—")),
             str(item.last_counts.get("changes", "—")),
             next_run,
+        )
+    return table
+
+
+JOB_STATES = {"todo": "queued", "doing": "running", "failed": "failed"}
+
+
+def _queue_table(jobs: list[dict[str, Any]]) -> Table:
+    table = _table("crawl queue")
+    for column in ("job", "source", "state", "tries", "where"):
+        table.add_column(column, no_wrap=True, justify="right" if column in {"job", "tries"} else "left")
+    for job in jobs:
+        state = JOB_STATES.get(job["status"], job["status"])
+        colour = {"running": "cyan", "failed": "red"}.get(state, "")
+        # procrastinate counts the attempts that ended: a waiting or running job with any was retried.
+        waiting = job["status"] in {"todo", "doing"}
+        retried = " [yellow](retried)[/]" if waiting and job["attempts"] else ""
+        table.add_row(
+            str(job["job_id"]),
+            escape(job["source"]),
+            f"[{colour}]{state}[/]{retried}" if colour else f"{state}{retried}",
+            str(job["attempts"] + (1 if waiting else 0)),
+            escape(job["host"] or "—"),
         )
     return table
 

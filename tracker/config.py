@@ -82,6 +82,7 @@ class Settings:
     timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
     fetch_timeout_seconds: float = DEFAULT_FETCH_TIMEOUT_SECONDS
     min_bytes_per_second: int = DEFAULT_MIN_BYTES_PER_SECOND
+    executor: str = "local"  # where crawls run: "local" (this machine) or "queue" (govwatch worker)
 
     def user_agent_string(self, version: str = "0.1") -> str:
         """The User-Agent sent to portals: names govwatch and how to reach whoever runs it."""
@@ -393,7 +394,9 @@ _SETTINGS_KEYS = {
     "timeout_seconds",
     "fetch_timeout_seconds",
     "min_bytes_per_second",
+    "executor",
 }
+EXECUTORS = ("local", "queue")
 
 
 def _parse_settings(table: dict[str, Any], where: str) -> Settings:
@@ -410,7 +413,16 @@ def _parse_settings(table: dict[str, Any], where: str) -> Settings:
         timeout_seconds=f.integer("timeout_seconds", DEFAULT_TIMEOUT_SECONDS, minimum=1),
         fetch_timeout_seconds=f.positive("fetch_timeout_seconds", DEFAULT_FETCH_TIMEOUT_SECONDS),
         min_bytes_per_second=f.integer("min_bytes_per_second", DEFAULT_MIN_BYTES_PER_SECOND),
+        executor=_executor(f.text("executor", "local") or "local", where),
     )
+
+
+def _executor(value: str, where: str) -> str:
+    if value not in EXECUTORS:
+        raise ConfigError(
+            f"{where}: [settings]: field 'executor' must be one of {', '.join(EXECUTORS)}, not {value!r}"
+        )
+    return value
 
 
 _SOURCE_KEYS = {

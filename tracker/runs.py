@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import os
+import socket
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from tracker.config import DEFAULT_TIMEOUT_SECONDS
 from tracker.models import CrawlOutcome, CrawlRun, Source, as_utc
+from tracker.processes import process_alive
 from tracker.store import begin_write, ensure_source
 
 # How long past its time limit a ``running`` row still counts as running: the graceful stop,
@@ -19,6 +21,35 @@ from tracker.store import begin_write, ensure_source
 STALE_GRACE = timedelta(minutes=2)
 # The limit assumed for a row without a process id when the caller does not know the source's.
 UNKNOWN_LIMIT = timedelta(seconds=DEFAULT_TIMEOUT_SECONDS)
+# Kept in a running run's counts (replaced by the final counts when it ends): the host that
+# runs it, and the queue job it belongs to (scheduler.queue).
+HOST_KEY = "_host"
+JOB_KEY = "_job"
+
+
+def this_host() -> str:
+    return socket.gethostname()
+
+
+@dataclass
+class CrawlResult:
+    """How one source's crawl ended, as its crawl process and its launcher both report it.
+
+    ``outcome`` is a final ``CrawlOutcome``, or ``busy`` (another process is crawling the
+    source: nothing was started) or ``error`` (the crawl could not start: configuration).
+    ``errors`` are the first few failures; ``error`` is why the crawl as a whole ended badly.
+    """
+
+    source: str
+    run_id: int | None
+    outcome: str
+    counts: dict[str, Any] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    error: str | None = None
+    trigger: str = "manual"
+    seconds: float = 0.0
+    returncode: int | None = None
+    close_reason: str | None = None
 
 
 class CrawlAlreadyRunning(RuntimeError):
@@ -37,28 +68,20 @@ class CrawlAlreadyRunning(RuntimeError):
         )
 
 
-def process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: it exists
-        return True
-    return True
-
-
 def _still_running(run: CrawlRun, now: datetime, stale_after: timedelta | None) -> str | None:
     """None when ``run`` may really be in progress, else why it is not (it crashed or was abandoned).
 
-    A process id is checked on this host: crawls of one database are started on one host
-    (the scheduler holds a per-database lease), so a missing process means a dead crawl.
+    A process id is checked only on the host that started the run (``HOST_KEY`` in its
+    counts while it runs): there a missing process means a dead crawl. A run of another host
+    (a queue worker, a ``govwatch crawl`` on another machine) is judged by its time limit.
     Past its time limit (``stale_after`` plus ``STALE_GRACE``) a run is dead even when a
     process with its id exists, since that id may have been recycled; every crawl stops
     itself at that limit. A caller that does not know the limit (None) trusts a live
     process id and gives a run without one ``UNKNOWN_LIMIT``.
     """
     age = now - as_utc(run.started_at)
-    if run.pid is not None and not process_alive(run.pid):
+    local = (run.counts or {}).get(HOST_KEY) in (None, this_host())
+    if run.pid is not None and local and not process_alive(run.pid):
         return f"its process {run.pid} ended without closing the run (killed or crashed)"
     limit = stale_after if stale_after is not None else (None if run.pid is not None else UNKNOWN_LIMIT)
     if limit is not None and age > limit + STALE_GRACE:
@@ -73,6 +96,7 @@ def start_run(
     pid: int | None = None,
     *,
     stale_after: timedelta | None = None,
+    job: int | None = None,
 ) -> int:
     """Record that a crawl of ``source_name`` is starting; returns the new run id.
 
@@ -105,7 +129,7 @@ def start_run(
         pid=pid,
         started_at=now,
         outcome=CrawlOutcome.RUNNING,
-        counts={},
+        counts={HOST_KEY: this_host(), **({JOB_KEY: job} if job is not None else {})},
     )
     session.add(run)
     session.flush()
@@ -136,9 +160,32 @@ def finish_run(
     if run is None:
         raise LookupError(f"crawl run {run_id} does not exist")
     run.outcome = str(outcome)
-    run.counts = dict(counts)
+    # The queue job it ran for stays known (``govwatch crawl --wait`` finds its run by it).
+    kept = {k: v for k, v in (run.counts or {}).items() if k == JOB_KEY}
+    run.counts = {**public_counts(counts), **kept}
     run.error = error
     run.finished_at = datetime.now(UTC)
+
+
+def close_runs_of_job(session: Session, source_name: str, job: int, reason: str) -> int:
+    """Close the runs an earlier attempt of queue job ``job`` left ``running`` (its worker died)."""
+    now = datetime.now(UTC)
+    closed = 0
+    rows = session.scalars(
+        select(CrawlRun)
+        .join(Source, Source.id == CrawlRun.source_id)
+        .where(Source.name == source_name, CrawlRun.outcome == CrawlOutcome.RUNNING)
+    )
+    for run in rows:
+        if (run.counts or {}).get(JOB_KEY) == job:
+            run.outcome, run.finished_at, run.error = CrawlOutcome.KILLED, now, reason
+            closed += 1
+    return closed
+
+
+def public_counts(counts: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A run's counts without the bookkeeping keys of a running run."""
+    return {k: v for k, v in (counts or {}).items() if not k.startswith("_")}
 
 
 def get_run(session: Session, run_id: int) -> CrawlRun | None:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-import subprocess
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 import click
 
-from scheduler.cli import EXIT_BUSY, EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
+from scheduler.cli import EXIT_OK, EXIT_USAGE
 from tracker.config import Config, ConfigError, load_config
+from tracker.exitcodes import crawl_exit_code
 
 PROGRESS_COLUMNS = ("pages", "new_versions", "changes", "errors", "blocked", "not_modified")
 
@@ -96,6 +98,17 @@ def _check_cron(config: Config) -> None:
             sys.exit(EXIT_USAGE)
 
 
+def _check_environment() -> None:
+    """A bad environment value is an error before any run row is written."""
+    from crawler.recording import worker_count
+
+    try:
+        worker_count("")
+    except ValueError as exc:
+        click.echo(f"error: environment: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
 def _source_json(src: Any) -> dict[str, Any]:
     return {
         "name": src.name,
@@ -126,13 +139,45 @@ def _source_json(src: Any) -> dict[str, Any]:
     help="Sources file (default: GOVWATCH_CONFIG or ./govwatch.toml).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print each source's summary as a JSON line.")
-def crawl(source_names: tuple[str, ...], config_path: str | None, as_json: bool) -> None:
-    """Crawl sources now (all of them unless named), one after another, each in its own process.
+@click.option(
+    "--processes",
+    type=click.IntRange(min=1),
+    metavar="N",
+    default=None,
+    help="Crawl processes to spread the sources over (default: one per core, at most 4).",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "queue"]),
+    default=None,
+    help="local: crawl on this machine; queue: jobs for `govwatch worker` (default: [settings] executor).",
+)
+@click.option(
+    "--wait", is_flag=True, help="With --executor queue: wait for the queued crawls, then summarise."
+)
+def crawl(
+    *,
+    source_names: tuple[str, ...],
+    config_path: str | None,
+    as_json: bool,
+    processes: int | None,
+    executor: str | None,
+    wait: bool,
+) -> None:
+    """Crawl sources now (all of them unless named), all at once, each with its own run and time limit.
 
-    Exit code 0 when every crawl was ok, 4 when some fetches failed, 1 when a source failed entirely,
-    5 when a source was skipped because another process is crawling it right now.
+    The sources share a few crawl processes (one per core); each keeps its own politeness,
+    counts and outcome, and a source that hangs holds up no other. Ctrl-C stops every crawl
+    gracefully: what was recorded stays. With the queue executor (PostgreSQL) the crawls are
+    queued for `govwatch worker` processes instead; --wait waits for them and ends as a local
+    crawl would.
+
+    Exit code 0 when every crawl was ok, 4 when some fetches failed, 1 when a source failed entirely
+    or the crawl was stopped, 5 when a source was skipped because another process is crawling it.
     """
     config = _load(config_path)
+    _check_cron(config)
+    _check_environment()
     names = list(source_names) or [s.name for s in config.sources]
     known = {s.name for s in config.sources}
     unknown = [n for n in names if n not in known]
@@ -142,75 +187,161 @@ def crawl(source_names: tuple[str, ...], config_path: str | None, as_json: bool)
     if not names:
         click.echo(f"error: {config.path}: no [[source]] configured", err=True)
         sys.exit(EXIT_USAGE)
-    path = str(Path(config.path).resolve()) if config.path else None
-    summaries = []
-    for name in names:
-        summaries.append(_crawl_one(name, path, as_json))
-        if summaries[-1].get("outcome") == "interrupted":
-            break  # Ctrl-C stops this crawl and the ones still to come
-    if not as_json:
-        _summary_table(summaries)
-    outcomes = {s.get("outcome") for s in summaries}
-    if outcomes & {"failed", "error", "interrupted", "timeout"}:
-        sys.exit(EXIT_FAILURE)
-    if "busy" in outcomes:
-        sys.exit(EXIT_BUSY)
-    if "partial" in outcomes:
-        sys.exit(EXIT_PARTIAL)
-    sys.exit(EXIT_OK)
-
-
-def _crawl_one(name: str, config_path: str | None, as_json: bool) -> dict[str, Any]:
-    command = [sys.executable, "-m", "crawler", name, "--trigger", "manual", "--progress", "json"]
-    if config_path:
-        command += ["--config", config_path]
-    summary: dict[str, Any] = {"source": name, "outcome": "error", "counts": {}}
-    status = None if as_json else _Status(name)
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, encoding="utf-8") as proc:
-        assert proc.stdout is not None
-        try:
-            for line in proc.stdout:
-                try:
-                    event = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if event.get("event") == "progress" and status:
-                    status.update(event)
-                elif event.get("event") == "summary":
-                    summary = event
-                elif event.get("event") in ("error", "busy"):
-                    outcome = "busy" if event["event"] == "busy" else "error"
-                    summary = {"source": name, "outcome": outcome, "counts": {}, "error": event.get("error")}
-        except KeyboardInterrupt:
-            proc.wait()  # the crawl got the same SIGINT and stops gracefully
-            summary = {"source": name, "outcome": "interrupted", "counts": summary.get("counts", {})}
-        finally:
-            if status:
-                status.stop()
-    summary.setdefault("source", name)
-    summary["exit_code"] = proc.returncode
+    names = list(dict.fromkeys(names))
+    if (executor or config.settings.executor) == "queue":
+        summaries = _crawl_queued(names, wait=wait, as_json=as_json)
+        if summaries is None:
+            sys.exit(EXIT_OK)
+    else:
+        summaries = [
+            _summary_of(result) for result in _crawl_here(config, names, processes, live=not as_json)
+        ]
     if as_json:
-        click.echo(json.dumps(summary, ensure_ascii=False))
+        for summary in summaries:
+            click.echo(json.dumps(summary, ensure_ascii=False))
+    else:
+        _summary_table(summaries)
+    sys.exit(crawl_exit_code(s["outcome"] for s in summaries))
+
+
+def _crawl_here(config: Config, names: list[str], processes: int | None, *, live: bool) -> list[Any]:
+    """Run the crawls through the one runner; Ctrl-C or SIGTERM stops them gracefully."""
+    from scheduler.runner import CrawlRequest, CrawlRunner, default_processes
+    from tracker.db import session_factory
+    from tracker.settings import database_url
+
+    url = database_url()
+    path = Path(config.path).resolve() if config.path else None
+    runner = CrawlRunner(session_factory(url), url, path, processes=processes or default_processes())
+    status = _Status(names) if live else None
+    if status is not None:
+        runner.on_progress = status.update
+    requests = [CrawlRequest(n, "manual", float(config.source(n).timeout_seconds)) for n in names]
+    done: list[Any] = []
+    # The crawls are started (and die with) this worker thread; the main thread keeps the
+    # signals, so a Ctrl-C becomes a graceful stop instead of an exception inside the runner.
+    worker = threading.Thread(target=lambda: done.extend(runner.run_many(requests)), name="crawl")
+    previous = signal.signal(signal.SIGTERM, lambda *_: runner.stop_event.set())
+    worker.start()
+    try:
+        while worker.is_alive():
+            try:
+                worker.join(0.2)
+            except KeyboardInterrupt:
+                runner.stop_event.set()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if status is not None:
+            status.stop()
+    return done
+
+
+def _crawl_queued(names: list[str], *, wait: bool, as_json: bool) -> list[dict[str, Any]] | None:
+    """Queue one job per source; with ``wait``, the summaries of the runs that carried them out."""
+    from scheduler.queue import QueueClient, QueueUnavailable
+    from tracker.db import session_factory
+    from tracker.settings import database_url
+
+    url = database_url()
+    try:
+        queue = QueueClient(url)
+    except QueueUnavailable as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    factory = session_factory(url)  # the queue's tables come with the schema
+    deferred = queue.defer(names, "manual")
+    for item in deferred:
+        note = "waiting in the queue already" if item.queued_already else "queued"
+        if as_json and not wait:
+            click.echo(
+                json.dumps(
+                    {"source": item.source, "job_id": item.job_id, "queued_already": item.queued_already}
+                )
+            )
+        elif not as_json:
+            click.echo(f"{item.source}: {note} (job {item.job_id or '?'})", err=True)
+    if not wait:
+        queue.close()
+        return None
+    jobs = {item.source: item.job_id for item in deferred if item.job_id is not None}
+    if not as_json:
+        click.echo(f"waiting for {len(jobs)} queued crawl(s) to end (govwatch worker) ...", err=True)
+    try:
+        statuses = queue.wait_for(list(jobs.values()))
+    finally:
+        queue.close()
+    return [_job_summary(factory, source, jobs.get(source), statuses) for source in names]
+
+
+def _job_summary(factory: Any, source: str, job_id: int | None, statuses: dict[int, str]) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from tracker.models import CrawlRun, Source
+    from tracker.runs import JOB_KEY, public_counts
+
+    summary: dict[str, Any] = {"source": source, "job_id": job_id, "run_id": None, "counts": {}, "errors": []}
+    with factory() as session:
+        rows = session.scalars(
+            select(CrawlRun)
+            .join(Source, Source.id == CrawlRun.source_id)
+            .where(Source.name == source)
+            .order_by(CrawlRun.id.desc())
+            .limit(50)
+        )
+        run = next((r for r in rows if job_id is not None and (r.counts or {}).get(JOB_KEY) == job_id), None)
+        if run is not None:
+            summary.update(run_id=run.id, outcome=run.outcome, counts=public_counts(run.counts))
+            if run.error:  # the first few failures, as the crawl stored them
+                summary["errors"] = run.error.split("; ")
+    if run is None:
+        status = statuses.get(job_id, "unknown") if job_id is not None else "unknown"
+        summary.update(
+            outcome="busy" if status == "succeeded" else "failed", error=f"queue job {job_id}: {status}"
+        )
+    return summary
+
+
+def _summary_of(result: Any) -> dict[str, Any]:
+    summary = {
+        "source": result.source,
+        "run_id": result.run_id,
+        "outcome": str(result.outcome),
+        "counts": result.counts,
+        "errors": result.errors,
+        "exit_code": result.returncode,
+    }
+    if result.error:
+        summary["error"] = result.error
     return summary
 
 
 class _Status:
-    """A one-line live display of a running crawl, fed by its JSON progress lines."""
+    """A live display of the running crawls, one line per source, fed by their progress events."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, names: list[str]) -> None:
         from rich.console import Console
         from rich.live import Live
 
-        self.name = name
-        self.live = Live(self._render({}), console=Console(stderr=True), transient=True, refresh_per_second=8)
+        self.names = names
+        self.events: dict[str, dict[str, Any]] = {}
+        self.guard = threading.Lock()
+        self.live = Live(self._render(), console=Console(stderr=True), transient=True, refresh_per_second=8)
         self.live.start()
 
-    def _render(self, event: dict[str, Any]) -> str:
-        parts = "  ".join(f"{k.replace('_', ' ')} [bold]{event.get(k, 0)}[/]" for k in PROGRESS_COLUMNS)
-        return f"[cyan]crawling {self.name}[/]  {parts}"
+    def _render(self) -> Any:
+        from rich.text import Text
 
-    def update(self, event: dict[str, Any]) -> None:
-        self.live.update(self._render(event))
+        lines = []
+        for name in self.names:
+            event = self.events.get(name, {})
+            parts = "  ".join(f"{k.replace('_', ' ')} [bold]{event.get(k, 0)}[/]" for k in PROGRESS_COLUMNS)
+            lines.append(f"[cyan]crawling {name}[/]  {parts}")
+        return Text.from_markup("\n".join(lines))
+
+    def update(self, source: str, counts: dict[str, Any]) -> None:
+        with self.guard:
+            self.events[source] = counts
+            self.live.update(self._render())
 
     def stop(self) -> None:
         self.live.stop()

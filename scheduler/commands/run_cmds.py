@@ -101,12 +101,19 @@ def _retry_policy() -> Any:
     type=click.IntRange(min=1),
     metavar="N",
     default=None,
-    help="Crawls of different sources at once (default 4).",
+    help="Sources crawled at once, spread over one crawl process per core (default 32).",
 )
 @click.option("--no-catch-up", is_flag=True, help="Do not run overdue sources at start-up.")
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "queue"]),
+    default=None,
+    help="local: crawl here; queue: due crawls become jobs for `govwatch worker` (default: [settings]).",
+)
 def run(
     *,
     config_path: Path | None,
+    executor: str | None,
     heartbeat: float | None,
     stale_after: float | None,
     notify_every: float | None,
@@ -122,8 +129,13 @@ def run(
     Logs go to stderr: what ran, when, and how it ended.
 
     \b
+    With the queue executor (PostgreSQL) due crawls are queued for `govwatch worker`
+    processes on any machines instead of being run here.
+
+    \b
     Exit codes: 0 stopped by SIGTERM/SIGINT; 1 another scheduler holds the database,
-    or this one lost its lease or failed; 2 bad sources file or options.
+    or this one lost its lease or failed; 2 bad sources file or options, or the queue
+    executor on SQLite.
     """
     from scheduler.daemon import Daemon, DaemonSettings
     from scheduler.lock import LockHeld
@@ -132,7 +144,9 @@ def run(
     from tracker.settings import database_url
 
     config = _load_config(config_path)
-    settings = DaemonSettings(retry=_retry_policy(), catch_up=not no_catch_up)
+    settings = DaemonSettings(
+        retry=_retry_policy(), catch_up=not no_catch_up, executor=executor or config.settings.executor
+    )
     if (stale_after or settings.stale_after_seconds) <= (heartbeat or settings.heartbeat_seconds):
         # Otherwise the lease would look stale between two heartbeats and a second
         # scheduler could take it over from a healthy one.
@@ -154,10 +168,15 @@ def run(
     url = database_url()
     # Crawl subprocesses get an absolute path: they must find the same file whatever their cwd.
     resolved = config.path.resolve() if config.path else None
+    from scheduler.queue import QueueUnavailable
+
     try:
         daemon = Daemon(config, session_factory(url), url, config_path=resolved, settings=settings)
     except ScheduleError as exc:
         click.echo(f"error: {config.path}: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    except QueueUnavailable as exc:
+        click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     if not daemon.scheduled:
         click.echo(f"warning: no source in {config.path} has a schedule; nothing to run", err=True)

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from portal import PortalServer
+from portal import PortalServer, demo_config
 from tests.crawler.conftest import REPO, crawl_env, start_crawl, write_config
 from tracker import runs
 from tracker.db import current_revision, head_revision, make_engine
@@ -237,3 +237,26 @@ def test_a_reader_that_goes_away_does_not_leave_the_run_open(
         assert run.outcome == "ok" and run.finished_at is not None
         assert run.counts["pages"] > 0
         assert (session.scalar(select(func.count()).select_from(Version)) or 0) > 0
+
+
+def test_a_bad_cron_line_or_environment_value_stops_a_crawl_before_anything_is_written(
+    portal: PortalServer, tmp_path: Path, db_url: str, session_factory: sessionmaker[Session]
+) -> None:
+    config = write_config(tmp_path, portal)
+    cron = tmp_path / "cron.toml"
+    cron.write_text(demo_config(portal.url, schedule="99 6 * * *"), encoding="utf-8")
+    result = govwatch("crawl", "demo-trs", "--config", str(cron), db_url=db_url)
+    assert result.returncode == 2 and "is not a valid cron expression" in result.stderr
+    bad = crawl_env(db_url) | {"GOVWATCH_RECORD_WORKERS": "two"}
+    for command in (
+        [sys.executable, "-m", "scheduler.cli", "crawl", "demo-trs", "--config", str(config)],
+        [sys.executable, "-m", "crawler", "demo-trs", "--config", str(config)],
+    ):
+        done = subprocess.run(
+            command, env=bad, cwd=REPO, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert done.returncode == 2, done.stderr
+        assert "GOVWATCH_RECORD_WORKERS='two' must be a whole number" in done.stderr
+        assert "Traceback" not in done.stderr
+    with session_factory() as session:
+        assert session.scalar(select(func.count(CrawlRun.id))) == 0

@@ -75,3 +75,39 @@ def test_pages_wait_for_no_worker_that_is_still_starting(db_url: str) -> None:
     finally:
         recording.pending = 0
         recording.close()
+
+
+def test_not_modified_pages_are_written_in_batches_without_workers(
+    db_url: str, session_factory: sessionmaker[Session]
+) -> None:
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from crawler.recording import BATCH_SIZE
+    from tracker.models import Fetch
+
+    urls = [f"http://127.0.0.1/kept-{i}.html" for i in range(3 * BATCH_SIZE)]
+    recording = Recording.database(db_url, {}, workers=2)
+    commits: list[int] = []
+
+    def count(_conn: object) -> None:
+        commits.append(1)
+
+    try:
+        asyncio.run(record_all(recording, [edition(0, url) for url in urls[:5]]))
+        event.listen(Engine, "commit", count)
+        try:
+            pages = [snap(b"", status=304, minutes=1, url=url) for url in urls]
+            results = asyncio.run(record_all(recording, pages))
+        finally:
+            event.remove(Engine, "commit", count)
+        assert recording.pool is None  # nothing to normalise: no worker is started for them
+    finally:
+        recording.close()
+    assert [str(r.outcome) for r in results] == ["not_modified"] * len(urls)  # type: ignore[attr-defined]
+    assert len(commits) <= len(urls) // BATCH_SIZE + 1  # a commit per batch, not per page
+    with session_factory() as session:
+        outcomes = session.scalars(select(Fetch.outcome).where(Fetch.status_code == 304)).all()
+        assert len(outcomes) == len(urls)
+        kept = session.scalars(select(Document).where(Document.url.in_(urls[:5]))).all()
+        assert all(document.last_seen_at is not None for document in kept)

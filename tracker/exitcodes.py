@@ -1,0 +1,40 @@
+"""The exit codes of every govwatch command and of ``python -m crawler``, defined once.
+
+README "Exit codes" documents them; ``scheduler.cli`` re-exports them for the commands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+EXIT_OK = 0
+EXIT_FAILURE = 1  # the work ran but failed (a crawl failed entirely, a send failed ...)
+EXIT_USAGE = 2  # bad arguments or configuration (click uses 2 for usage errors too)
+EXIT_NOT_FOUND = 3  # the document, version or source asked for does not exist
+EXIT_PARTIAL = 4  # some items failed, others succeeded
+EXIT_BUSY = 5  # the work is already being done by another process (a crawl of the same source)
+EXIT_INTERRUPTED = 130  # stopped by SIGINT/SIGTERM (``python -m crawler`` only; the shell's 128 + 2)
+
+# Crawl outcomes (``tracker.models.CrawlOutcome`` plus the launcher's "busy" and "error") in the
+# order in which one of them decides the exit code of a crawl of several sources.
+_PRECEDENCE: tuple[tuple[frozenset[str], int], ...] = (
+    (frozenset({"error"}), EXIT_USAGE),
+    (frozenset({"failed", "timeout", "killed"}), EXIT_FAILURE),
+    (frozenset({"busy"}), EXIT_BUSY),
+    (frozenset({"partial"}), EXIT_PARTIAL),
+)
+
+
+def crawl_exit_code(outcomes: Iterable[str], *, interrupted: int = EXIT_FAILURE) -> int:
+    """The exit code of a crawl of one or more sources, from each source's outcome.
+
+    ``interrupted`` is what a crawl stopped by a signal exits with: ``EXIT_INTERRUPTED`` for
+    ``python -m crawler``, ``EXIT_FAILURE`` for ``govwatch crawl`` (its work did not complete).
+    """
+    seen = set(outcomes)
+    if "interrupted" in seen:
+        return interrupted
+    for group, code in _PRECEDENCE:
+        if seen & group:
+            return code
+    return EXIT_OK
