@@ -161,9 +161,12 @@ def test_other_pages_go_on_while_a_slow_one_waits(db_url: str, tmp_path: Path) -
 
 
 def check_the_endless_list_stops_at_max_pages(crawled: Crawled) -> None:
-    assert crawled.site.hits["/list.html"] == 5 * len(crawled.crawls)  # max_pages = 5
+    # Its 下一页 chain is followed, and ends at the latest at max_pages = 5: a next page that
+    # brings no new link ends the chain sooner.
+    hits = crawled.site.hits["/list.html"]
+    assert 2 * len(crawled.crawls) <= hits <= 5 * len(crawled.crawls)
     for c in crawled.crawls:
-        assert c.summary["counts"]["list_pages"] == 5
+        assert 2 <= c.summary["counts"]["list_pages"] <= 5
         assert c.returncode == 4 and c.summary["outcome"] == "partial"
 
 
