@@ -72,7 +72,12 @@ def main(argv: list[str] | None = None) -> int:
 def _startup_error(config_path: str | None, names: list[str]) -> str | None:
     """What makes the crawl impossible before anything is written: configuration, environment."""
     from crawler.recording import worker_count
+    from tracker.settings import DatabaseURLError, database_url
 
+    try:
+        database_url()
+    except DatabaseURLError as exc:
+        return str(exc)
     try:
         worker_count("")
         config = load_config(config_path)

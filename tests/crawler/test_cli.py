@@ -260,3 +260,15 @@ def test_a_bad_cron_line_or_environment_value_stops_a_crawl_before_anything_is_w
         assert "Traceback" not in done.stderr
     with session_factory() as session:
         assert session.scalar(select(func.count(CrawlRun.id))) == 0
+
+
+def test_an_unusable_database_url_stops_a_direct_crawl_with_one_line(
+    portal: PortalServer, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, portal)
+    for url in ("garbage", "mysql://user@127.0.0.1/db"):
+        crawl = start_crawl("demo-trs", config, url)
+        out, err = crawl.communicate(timeout=60)
+        assert crawl.returncode == 2, err
+        assert "unsupported database URL" in err and "Traceback" not in err
+        assert json.loads(out.splitlines()[0])["event"] == "error"
