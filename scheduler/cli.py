@@ -7,6 +7,8 @@ import importlib
 import importlib.util
 import logging
 import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -20,6 +22,21 @@ from tracker.exitcodes import (
     EXIT_PARTIAL,
     EXIT_USAGE,
 )
+
+CONFIG_HELP = "Sources file (default: GOVWATCH_CONFIG or ./govwatch.toml)."
+
+
+def config_option(help: str = CONFIG_HELP) -> Callable[[Any], Any]:
+    """The one ``--config PATH`` option of every command that reads the sources file."""
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        metavar="PATH",
+        help=help,
+    )
+
 
 # name -> "module:attribute". Loading on demand keeps `govwatch --help` and quick
 # commands from importing Scrapy, APScheduler or the normaliser they do not use.

@@ -11,14 +11,14 @@ from typing import Any
 
 import click
 
-from scheduler.cli import EXIT_OK, EXIT_USAGE
+from scheduler.cli import EXIT_OK, EXIT_USAGE, config_option
 from tracker.config import Config, ConfigError, load_config
 from tracker.exitcodes import crawl_exit_code
 
 PROGRESS_COLUMNS = ("pages", "new_versions", "changes", "errors", "blocked", "not_modified")
 
 
-def _load(config_path: str | None) -> Config:
+def _load(config_path: Path | None) -> Config:
     try:
         return load_config(config_path)
     except ConfigError as exc:
@@ -27,12 +27,7 @@ def _load(config_path: str | None) -> Config:
 
 
 @click.command()
-@click.option(
-    "--config",
-    "config_path",
-    metavar="PATH",
-    help="Sources file (default: GOVWATCH_CONFIG or ./govwatch.toml).",
-)
+@config_option()
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per source.")
 @click.option("--check", is_flag=True, help="Only validate the file: print 'ok' or the error, exit 0 or 2.")
 @click.option(
@@ -41,7 +36,7 @@ def _load(config_path: str | None) -> Config:
     metavar="URL",
     help="Print the column tree a crawl would walk from URL (title, URL, documents per column).",
 )
-def sources(config_path: str | None, as_json: bool, check: bool, discover_url: str | None) -> None:
+def sources(config_path: Path | None, as_json: bool, check: bool, discover_url: str | None) -> None:
     """List the configured sources and check the sources file; --discover explores a new site."""
     if discover_url is not None:
         from scheduler.commands.discover_cmd import run_discover
@@ -132,12 +127,7 @@ def _source_json(src: Any) -> dict[str, Any]:
 
 @click.command()
 @click.argument("source_names", nargs=-1, metavar="[SOURCE]...")
-@click.option(
-    "--config",
-    "config_path",
-    metavar="PATH",
-    help="Sources file (default: GOVWATCH_CONFIG or ./govwatch.toml).",
-)
+@config_option()
 @click.option("--json", "as_json", is_flag=True, help="Print each source's summary as a JSON line.")
 @click.option(
     "--processes",
@@ -158,7 +148,7 @@ def _source_json(src: Any) -> dict[str, Any]:
 def crawl(
     *,
     source_names: tuple[str, ...],
-    config_path: str | None,
+    config_path: Path | None,
     as_json: bool,
     processes: int | None,
     executor: str | None,

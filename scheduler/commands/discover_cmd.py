@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
@@ -15,7 +16,7 @@ from scheduler.cli import EXIT_FAILURE, EXIT_USAGE
 from tracker.config import ConfigError, Settings, load_config
 
 
-def run_discover(url: str, config_path: str | None, as_json: bool) -> None:
+def run_discover(url: str, config_path: Path | None, as_json: bool) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         click.echo(f"error: --discover needs an absolute http:// or https:// URL, got {url!r}", err=True)

@@ -14,15 +14,9 @@ from typing import Any
 import click
 from rich.console import Console
 
-from scheduler.cli import EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
+from scheduler.cli import EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, config_option
 
-CONFIG_OPTION = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Sources file (default: GOVWATCH_CONFIG or ./govwatch.toml).",
-)
+CONFIG_OPTION = config_option()
 
 
 def _load_config(config_path: Path | None, *, required: bool = True) -> Any:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from scheduler.cli import EXIT_USAGE
+from scheduler.cli import EXIT_USAGE, config_option
 
 TOKEN_ENV = "GOVWATCH_UI_TOKEN"
 DEMO_PORT = 8080
@@ -21,13 +21,7 @@ DEMO_PORT = 8080
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="Port (0: any free one)."
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Sources file, for schedules and next runs (default: GOVWATCH_CONFIG or ./govwatch.toml).",
-)
+@config_option("Sources file, for schedules and next runs (default: GOVWATCH_CONFIG or ./govwatch.toml).")
 def serve(host: str, port: int, config_path: Path | None) -> None:
     """Serve the web interface and the JSON API (read-only) on http://HOST:PORT/.
 

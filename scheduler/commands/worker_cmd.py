@@ -8,20 +8,14 @@ from pathlib import Path
 
 import click
 
-from scheduler.cli import EXIT_OK, EXIT_USAGE
+from scheduler.cli import EXIT_OK, EXIT_USAGE, config_option
 from scheduler.queue import HEARTBEAT_SECONDS, STALLED_AFTER_SECONDS
 
 DEFAULT_CONCURRENCY = 4
 
 
 @click.command()
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Sources file (default: GOVWATCH_CONFIG or ./govwatch.toml).",
-)
+@config_option()
 @click.option(
     "--concurrency",
     type=click.IntRange(min=1),
