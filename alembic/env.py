@@ -6,9 +6,9 @@ from alembic import context
 from sqlalchemy import Connection
 
 from tracker.db import make_engine
+from tracker.env import database_url
 from tracker.models import Base
 from tracker.search import not_index_table
-from tracker.settings import database_url
 
 config = context.config
 target_metadata = Base.metadata

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 from tracker.db import make_engine, session_scope, upgrade  # noqa: E402
 from tracker.models import Change, Document, Source, Version  # noqa: E402
 from tracker.normalize import normalize  # noqa: E402
-from tracker.page import PageSnapshot  # noqa: E402
+from tracker.page import PageFetch  # noqa: E402
 from tracker.query import changes, history  # noqa: E402
 from tracker.record import record  # noqa: E402
 
@@ -60,8 +60,8 @@ def db_bytes(engine: Engine) -> int:
 def bench_record(factory: sessionmaker[Session], engine: Engine, pages: int) -> dict[str, float]:
     body = PAGE.read_bytes()
 
-    def page(i: int, minute: int) -> PageSnapshot:
-        return PageSnapshot(
+    def page(i: int, minute: int) -> PageFetch:
+        return PageFetch(
             source="bench",
             url=f"http://127.0.0.1/art/2024/3/1/art_1_{i}.html",
             status=200,

@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
 def _startup_error(config_path: str | None, names: list[str]) -> str | None:
     """What makes the crawl impossible before anything is written: configuration, environment."""
     from crawler.recording import worker_count
-    from tracker.settings import DatabaseURLError, database_url
+    from tracker.env import DatabaseURLError, database_url
 
     try:
         database_url()

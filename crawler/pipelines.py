@@ -1,4 +1,4 @@
-"""The one item pipeline: every PageSnapshot goes to ``tracker.record`` in its own transaction."""
+"""The one item pipeline: every PageFetch goes to ``tracker.record`` in its own transaction."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from crawler.progress import Progress
 from crawler.recording import Recording
 from crawler.spiders.base import PortalSpider
 from crawler.stats import CrawlCounts
-from tracker.page import PageSnapshot
+from tracker.page import PageFetch
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class RecordPipeline:
         return cls(spider.recording, spider.counts, spider.progress)
 
     async def process_item(self, item: Any) -> Any:
-        if not isinstance(item, PageSnapshot):
+        if not isinstance(item, PageFetch):
             return item
         future = asyncio.ensure_future(self.recording.record(item))
         self.pending.add(future)

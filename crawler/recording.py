@@ -38,7 +38,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.page import PageSnapshot
+from tracker.page import PageFetch
 from tracker.processes import die_with
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ def _writing() -> Iterator[None]:
             lock.release()
 
 
-def record_pages(pages: list[PageSnapshot]) -> list[Any]:
+def record_pages(pages: list[PageFetch]) -> list[Any]:
     """Record pages that carry no content (304s) in one transaction: one commit for many fetch rows.
 
     If any of them fails, each is recorded in its own transaction instead, so one bad page costs
@@ -142,7 +142,7 @@ def record_pages(pages: list[PageSnapshot]) -> list[Any]:
     return results
 
 
-def record_page(page: PageSnapshot) -> Any:
+def record_page(page: PageFetch) -> Any:
     """Record one snapshot in its own transaction (in a worker process or the recording thread)."""
     from tracker.db import session_scope
     from tracker.record import examine, record
@@ -157,7 +157,7 @@ class Recording:
 
     def __init__(
         self,
-        func: Callable[[PageSnapshot], Any] = record_page,
+        func: Callable[[PageFetch], Any] = record_page,
         *,
         workers: int = 0,
         initargs: tuple[Any, ...] | None = None,
@@ -171,8 +171,8 @@ class Recording:
         self.pending = 0
         # 304s: nothing to normalise, so they never wait for workers; their fetch rows are
         # written BATCH_SIZE at a time (or after BATCH_WAIT), one transaction each.
-        self.batch_func: Callable[[list[PageSnapshot]], list[Any]] | None = None
-        self._batch: list[tuple[PageSnapshot, asyncio.Future[Any]]] = []
+        self.batch_func: Callable[[list[PageFetch]], list[Any]] | None = None
+        self._batch: list[tuple[PageFetch, asyncio.Future[Any]]] = []
         self._timer: asyncio.TimerHandle | None = None
 
     @classmethod
@@ -203,7 +203,7 @@ class Recording:
         # recording meanwhile rather than leaving every page queued for them.
         return self.thread
 
-    async def record(self, page: PageSnapshot) -> Any:
+    async def record(self, page: PageFetch) -> Any:
         if self.batch_func is not None and page.status == 304:
             return await self._batched(page)
         self.pending += 1
@@ -212,7 +212,7 @@ class Recording:
         finally:
             self.pending -= 1
 
-    async def _batched(self, page: PageSnapshot) -> Any:
+    async def _batched(self, page: PageFetch) -> Any:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         self._batch.append((page, future))

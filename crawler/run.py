@@ -30,10 +30,10 @@ from crawler.stats import CrawlCounts
 from tracker import runs, store
 from tracker.config import Config, SourceConfig, channel_routes
 from tracker.db import make_engine, session_factory, session_scope
+from tracker.env import database_url
 from tracker.models import CrawlOutcome
-from tracker.page import PageSnapshot
+from tracker.page import PageFetch
 from tracker.runs import CrawlAlreadyRunning, CrawlResult
-from tracker.settings import database_url
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def run_crawls(
     trigger: str = "manual",
     progress: Progress | Output | None = None,
     db_url: str | None = None,
-    recorder: Callable[[PageSnapshot], Any] | None = None,
+    recorder: Callable[[PageFetch], Any] | None = None,
     log_level: str = "WARNING",
     raise_on_start: bool = False,
 ) -> list[CrawlResult]:

@@ -128,7 +128,7 @@ def cli(ctx: click.Context, verbose: int) -> None:
 def _check_database(*, write: bool) -> None:
     """A bad URL or an unusable SQLite location is one line and exit 2 / 1, before anything starts
     (``crawl`` and ``run`` would otherwise fail inside their crawl processes)."""
-    from tracker.settings import DatabaseURLError, database_url
+    from tracker.env import DatabaseURLError, database_url
 
     try:
         url = database_url()
@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> Any:
         from sqlalchemy.exc import OperationalError
 
         from tracker.db import DatabaseUnavailable
-        from tracker.settings import DatabaseURLError
+        from tracker.env import DatabaseURLError
 
         if isinstance(exc, DatabaseURLError):
             click.echo(f"error: {exc}", err=True)
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> Any:
             raise
         # An unreachable or unusable database is an operating condition, not a bug: no traceback.
         from tracker.db import explain_failure
-        from tracker.settings import database_url
+        from tracker.env import database_url
 
         reason = str(exc.orig or exc).strip().splitlines()[0]
         with contextlib.suppress(DatabaseURLError):

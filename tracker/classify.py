@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tracker.models import FetchOutcome
-from tracker.page import PageSnapshot
+from tracker.page import PageFetch
 
 BLOCKED_HINTS = frozenset({"blocked", "challenge", "captcha"})
 REJECTED_HINTS = frozenset(
@@ -15,7 +15,7 @@ BLOCKED_STATUSES = frozenset({403, 412, 521})
 GONE_STATUSES = frozenset({404, 410})
 
 
-def classify(page: PageSnapshot) -> FetchOutcome | None:
+def classify(page: PageFetch) -> FetchOutcome | None:
     """The outcome decided by status and hint alone, or None for a 2xx body whose content decides.
 
     Only 404 and 410 mean gone: a 5xx, a timeout or an anti-bot page never removes a document.

@@ -38,7 +38,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tracker import events
-from tracker.settings import config_path
+from tracker.env import config_path
 
 PLATFORMS = ("generic", "hanweb", "trs")
 CHANNEL_TYPES = ("console", "jsonl", "webhook", "email", "apprise")

@@ -20,7 +20,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.settings import database_url
+from tracker.env import database_url
 
 log = logging.getLogger(__name__)
 

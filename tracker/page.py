@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 
 @dataclass(frozen=True, slots=True)
-class PageSnapshot:
-    """What one fetch attempt produced. Errors are snapshots too (``status`` None, ``error`` set).
+class PageFetch:
+    """What one fetch attempt produced. Errors are fetches too (``status`` None, ``error`` set).
 
     ``headers`` holds lower-cased header names mapped to their (last) decoded value.
     ``hint`` lets the fetch layer pass what it already knows about the response

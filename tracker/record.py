@@ -48,7 +48,7 @@ from tracker.models import (
     Version,
 )
 from tracker.normalize import EmptyBody, NormalizedPage, NormalizeError, NotHtml, normalize
-from tracker.page import PageSnapshot
+from tracker.page import PageFetch
 from tracker.rederive import ATTACHMENT_NORMALIZER, is_stale, rederive
 from tracker.store import begin_write, ensure_document, find_document, source_id
 
@@ -85,7 +85,7 @@ class Examined:
     error: str | None = None
 
 
-def _attachment_content(page: PageSnapshot) -> Examined:
+def _attachment_content(page: PageFetch) -> Examined:
     digest = sha256_hex(page.body)
     name = unquote(PurePosixPath(urlsplit(page.url).path).name) or page.url
     snapshot = {
@@ -105,7 +105,7 @@ def _attachment_content(page: PageSnapshot) -> Examined:
     )
 
 
-def examine(page: PageSnapshot) -> Examined:
+def examine(page: PageFetch) -> Examined:
     """Classify and, for a page, normalise: pure CPU work done before any lock is taken."""
     outcome = classify(page)
     if outcome is FetchOutcome.NOT_A_PAGE:
@@ -135,7 +135,7 @@ def examine(page: PageSnapshot) -> Examined:
 
 def record(
     session: Session,
-    page: PageSnapshot,
+    page: PageFetch,
     *,
     channels: Mapping[str, frozenset[str] | None] | None = None,
     examined: Examined | None = None,
@@ -157,7 +157,7 @@ class _Recorder:
     def __init__(
         self,
         session: Session,
-        page: PageSnapshot,
+        page: PageFetch,
         source_id: int,
         channels: Mapping[str, frozenset[str] | None],
     ) -> None:

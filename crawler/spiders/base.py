@@ -5,7 +5,7 @@ items lead to detail pages, its pager (and the platform dialects of the spider, 
 more pages of the same list, and, when the crawl started from a navigation page (a home page, a
 信息公开 entry page), its column links to further lists. Documents are keyed by their canonical
 URL (``crawler.identity``), with the query parameters this source was seen to change per visit
-left out (``crawler.volatile``); requests go to the URL as linked. One PageSnapshot per fetched
+left out (``crawler.volatile``); requests go to the URL as linked. One PageFetch per fetched
 detail page or attachment; list pages are not documents.
 """
 
@@ -36,7 +36,7 @@ from crawler.stats import CrawlCounts
 from crawler.volatile import DatabaseMemory, Memory, NoMemory, VolatileParameters
 from tracker.config import SourceConfig
 from tracker.normalize.decode import decode
-from tracker.page import PageSnapshot
+from tracker.page import PageFetch
 
 log = logging.getLogger(__name__)
 
@@ -485,7 +485,7 @@ class PortalSpider(scrapy.Spider):
                 if request is not None:
                     yield request
 
-    def snapshot(self, response: Response, is_attachment: bool) -> PageSnapshot:
+    def snapshot(self, response: Response, is_attachment: bool) -> PageFetch:
         meta = response.meta
         hint = meta.get(HINT)
         error = None
@@ -496,7 +496,7 @@ class PortalSpider(scrapy.Spider):
         headers = {
             k.decode("latin-1").lower(): v[-1].decode("latin-1") for k, v in response.headers.items() if v
         }
-        return PageSnapshot(
+        return PageFetch(
             source=self.source.name,
             url=self.identity_of(response.request) if response.request else response.url,
             status=response.status,
@@ -527,7 +527,7 @@ class PortalSpider(scrapy.Spider):
             return
         if isinstance(failure.value, HttpError):  # not expected: every status is let through
             return
-        yield PageSnapshot(
+        yield PageFetch(
             source=self.source.name,
             url=self.identity_of(request),
             status=None,

@@ -198,7 +198,7 @@ def _crawl_here(config: Config, names: list[str], processes: int | None, *, live
     """Run the crawls through the one runner; Ctrl-C or SIGTERM stops them gracefully."""
     from scheduler.runner import CrawlRequest, CrawlRunner, default_processes
     from tracker.db import session_factory
-    from tracker.settings import database_url
+    from tracker.env import database_url
 
     url = database_url()
     path = Path(config.path).resolve() if config.path else None
@@ -230,7 +230,7 @@ def _crawl_queued(names: list[str], *, wait: bool, as_json: bool) -> list[dict[s
     """Queue one job per source; with ``wait``, the summaries of the runs that carried them out."""
     from scheduler.queue import QueueClient, QueueUnavailable
     from tracker.db import session_factory
-    from tracker.settings import database_url
+    from tracker.env import database_url
 
     url = database_url()
     try:

@@ -135,7 +135,7 @@ def run(
     from scheduler.lock import LockHeld
     from scheduler.triggers import ScheduleError
     from tracker.db import session_factory
-    from tracker.settings import database_url
+    from tracker.env import database_url
 
     config = _load_config(config_path)
     settings = DaemonSettings(

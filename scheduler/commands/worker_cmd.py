@@ -64,7 +64,7 @@ def worker(
         raise click.UsageError("--stalled-after must be longer than --heartbeat")
     from tracker.config import ConfigError, load_config
     from tracker.db import session_factory
-    from tracker.settings import database_url
+    from tracker.env import database_url
 
     try:
         config = load_config(config_path)

@@ -13,16 +13,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from crawler.recording import BACKLOG, Recording
 from tests.tracker.pages import PARAGRAPHS, html_page, snap
 from tracker.models import Document, Version
-from tracker.page import PageSnapshot
+from tracker.page import PageFetch
 
 SHARED = "http://127.0.0.1/shared.html"
 
 
-def edition(i: int, url: str) -> PageSnapshot:
+def edition(i: int, url: str) -> PageFetch:
     return snap(html_page([f"第{i}次修订:{PARAGRAPHS[0]}", *PARAGRAPHS[1:]]), minutes=i, url=url)
 
 
-async def record_all(recording: Recording, pages: list[PageSnapshot]) -> list[object]:
+async def record_all(recording: Recording, pages: list[PageFetch]) -> list[object]:
     return list(await asyncio.gather(*(recording.record(page) for page in pages)))
 
 

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tracker.page import PageSnapshot
+from tracker.page import PageFetch
 
 PORTAL_PAGES = Path(__file__).resolve().parents[2] / "portal" / "pages"
 SOURCE = "wuxi-fgw"
@@ -46,8 +46,8 @@ def snap(
     source: str = SOURCE,
     headers: dict[str, str] | None = None,
     **extra: object,
-) -> PageSnapshot:
-    return PageSnapshot(
+) -> PageFetch:
+    return PageFetch(
         source=source,
         url=url,
         status=status,

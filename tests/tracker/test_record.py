@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.tracker.pages import PARAGRAPHS, URL, html_page, portal_page, snap
 from tracker.db import session_scope
 from tracker.models import Blob, Change, Delivery, Document, Fetch, FetchOutcome, Source, Version
-from tracker.page import PageSnapshot
+from tracker.page import PageFetch
 from tracker.record import RecordResult, examine, record
 from tracker.store import known_urls, validators
 
@@ -25,7 +25,7 @@ def counts(factory: sessionmaker[Session]) -> dict[str, int]:
         return {m.__tablename__: session.scalar(select(func.count()).select_from(m)) or 0 for m in TABLES}
 
 
-def rec(factory: sessionmaker[Session], page: PageSnapshot, **kwargs: Any) -> RecordResult:
+def rec(factory: sessionmaker[Session], page: PageFetch, **kwargs: Any) -> RecordResult:
     with session_scope(factory) as session:
         return record(session, page, **kwargs)
 

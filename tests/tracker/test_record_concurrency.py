@@ -23,7 +23,7 @@ WRITER = textwrap.dedent(
     from datetime import UTC, datetime
     from tests.tracker.pages import html_page
     from tracker.db import make_engine, session_scope
-    from tracker.page import PageSnapshot
+    from tracker.page import PageFetch
     from tracker.record import record
     from sqlalchemy.orm import sessionmaker
 
@@ -32,7 +32,7 @@ WRITER = textwrap.dedent(
     for i in range(count):
         body = html_page([f"第{i}条 写入方{writer}", "共同的段落。"])
         for page_url in ("http://127.0.0.1/shared.html", f"http://127.0.0.1/own-{writer}.html"):
-            page = PageSnapshot(source="race", url=page_url, status=200, body=body,
+            page = PageFetch(source="race", url=page_url, status=200, body=body,
                                 headers={"content-type": "text/html"}, fetched_at=datetime.now(UTC))
             with session_scope(factory) as session:
                 record(session, page)

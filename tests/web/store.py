@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from portal import PortalServer, demo_config, site
 from tracker.models import Document
-from tracker.page import PageSnapshot
+from tracker.page import PageFetch
 from tracker.record import record
 
 REPO = Path(__file__).resolve().parents[2]
@@ -96,7 +96,7 @@ def fill(db_url: str, factory: sessionmaker[Session], workdir: Path) -> DemoStor
     start = datetime.now(UTC) + timedelta(seconds=1)
     with factory() as session:
         for version in (1, 2):
-            page = PageSnapshot(
+            page = PageFetch(
                 source=HOSTILE_SOURCE,
                 url=HOSTILE_URL,
                 status=200,
