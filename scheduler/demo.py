@@ -8,10 +8,13 @@ the expected change events were found.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import signal
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -25,7 +28,7 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.runner import CrawlResult, CrawlRunner
+from scheduler.runner import CrawlRequest, CrawlResult, CrawlRunner
 from tracker.models import Change, Document, Version
 
 # The two dialects that hold every expected change; demo-generic (the fault cases) is left
@@ -89,27 +92,41 @@ def _crawl_all(
             )
 
         runner.on_progress = on_progress
-        lock = threading.Lock()
+        requests = [CrawlRequest(s, "demo", CRAWL_TIMEOUT_SECONDS) for s in sources]
 
-        def crawl(source: str) -> None:
-            result = runner.run(source, "demo", CRAWL_TIMEOUT_SECONDS)
-            if result is not None:
-                with lock:
-                    results.append(result)
+        def crawl() -> None:
+            results.extend(r for r in runner.run_many(requests) if r.outcome != "busy")
 
-        threads = [threading.Thread(target=crawl, args=(s,)) for s in sources]
-        for thread in threads:
-            thread.start()
+        worker = threading.Thread(target=crawl, name="demo-crawl")
         try:
-            for thread in threads:
-                thread.join()
+            with _sigint_deferred():
+                worker.start()
+            worker.join()
         except KeyboardInterrupt:
-            # Stop the crawls before the throw-away database they write to is deleted.
+            # Stop the crawl before the throw-away database it writes to is deleted.
             runner.stop_event.set()
-            for thread in threads:
-                thread.join()
+            if worker.ident is not None:
+                worker.join()
             raise
     return sorted(results, key=lambda r: r.source)
+
+
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold a Ctrl-C back until the block is done, then raise it.
+
+    A KeyboardInterrupt inside ``Thread.start()`` would leave a thread that is running but
+    not yet joinable, crawling on into a database that is about to be deleted. Blocking the
+    signal is no help: the kernel hands it to another thread and Python still raises it here.
+    """
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def _runs_table(title: str, results: list[CrawlResult]) -> Table:
