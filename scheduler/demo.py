@@ -8,13 +8,9 @@ the expected change events were found.
 
 from __future__ import annotations
 
-import contextlib
 import io
-import signal
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -28,6 +24,7 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from scheduler.interrupts import run_until_done
 from scheduler.runner import CrawlRequest, CrawlResult, CrawlRunner
 from tracker.models import Change, Document, Version
 
@@ -72,7 +69,6 @@ def expected_events() -> list[Expected]:
 def _crawl_all(
     runner: CrawlRunner, console: Console, label: str, sources: tuple[str, ...]
 ) -> list[CrawlResult]:
-    results: list[CrawlResult] = []
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -94,39 +90,13 @@ def _crawl_all(
         runner.on_progress = on_progress
         requests = [CrawlRequest(s, "demo", CRAWL_TIMEOUT_SECONDS) for s in sources]
 
-        def crawl() -> None:
-            results.extend(r for r in runner.run_many(requests) if r.outcome != "busy")
-
-        worker = threading.Thread(target=crawl, name="demo-crawl")
-        try:
-            with _sigint_deferred():
-                worker.start()
-            worker.join()
-        except KeyboardInterrupt:
-            # Stop the crawl before the throw-away database it writes to is deleted.
-            runner.stop_event.set()
-            if worker.ident is not None:
-                worker.join()
-            raise
-    return sorted(results, key=lambda r: r.source)
-
-
-@contextlib.contextmanager
-def _sigint_deferred() -> Iterator[None]:
-    """Hold a Ctrl-C back until the block is done, then raise it.
-
-    A KeyboardInterrupt inside ``Thread.start()`` would leave a thread that is running but
-    not yet joinable, crawling on into a database that is about to be deleted. Blocking the
-    signal is no help: the kernel hands it to another thread and Python still raises it here.
-    """
-    caught: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, _frame: caught.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if caught:
+        done, interrupted = run_until_done(
+            lambda: runner.run_many(requests), runner.stop_event, name="demo-crawl"
+        )
+        results = [r for r in done or [] if r.outcome != "busy"]
+    if interrupted:  # the crawls are stopped: the throw-away database can go now
         raise KeyboardInterrupt
+    return sorted(results, key=lambda r: r.source)
 
 
 def _runs_table(title: str, results: list[CrawlResult]) -> Table:

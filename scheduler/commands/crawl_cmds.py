@@ -196,6 +196,7 @@ def crawl(
 
 def _crawl_here(config: Config, names: list[str], processes: int | None, *, live: bool) -> list[Any]:
     """Run the crawls through the one runner; Ctrl-C or SIGTERM stops them gracefully."""
+    from scheduler.interrupts import run_until_done
     from scheduler.runner import CrawlRequest, CrawlRunner, default_processes
     from tracker.db import session_factory
     from tracker.env import database_url
@@ -207,23 +208,17 @@ def _crawl_here(config: Config, names: list[str], processes: int | None, *, live
     if status is not None:
         runner.on_progress = status.update
     requests = [CrawlRequest(n, "manual", float(config.source(n).timeout_seconds)) for n in names]
-    done: list[Any] = []
-    # The crawls are started (and die with) this worker thread; the main thread keeps the
-    # signals, so a Ctrl-C becomes a graceful stop instead of an exception inside the runner.
-    worker = threading.Thread(target=lambda: done.extend(runner.run_many(requests)), name="crawl")
-    previous = signal.signal(signal.SIGTERM, lambda *_: runner.stop_event.set())
-    worker.start()
     try:
-        while worker.is_alive():
-            try:
-                worker.join(0.2)
-            except KeyboardInterrupt:
-                runner.stop_event.set()
+        done, _interrupted = run_until_done(
+            lambda: runner.run_many(requests),
+            runner.stop_event,
+            name="crawl",
+            signals=(signal.SIGINT, signal.SIGTERM),
+        )
     finally:
-        signal.signal(signal.SIGTERM, previous)
         if status is not None:
             status.stop()
-    return done
+    return done or []
 
 
 def _crawl_queued(names: list[str], *, wait: bool, as_json: bool) -> list[dict[str, Any]] | None:

@@ -67,17 +67,3 @@ def test_ctrl_c_stops_the_demo_cleanly(tmp_path: Path):
     assert demo.returncode == 130, err
     assert "演示已中断" in out
     assert "Traceback" not in err
-
-
-def test_a_ctrl_c_while_the_crawl_thread_starts_is_raised_once_it_can_be_joined():
-    from scheduler.demo import _sigint_deferred
-
-    reached_the_end_of_the_block = False
-    with pytest.raises(KeyboardInterrupt):
-        with _sigint_deferred():
-            os.kill(os.getpid(), signal.SIGINT)
-            for _ in range(1000):  # give the interpreter every chance to run a handler here
-                pass
-            reached_the_end_of_the_block = True
-    assert reached_the_end_of_the_block
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
