@@ -13,7 +13,7 @@ import click
 
 from scheduler.cli import EXIT_OK, EXIT_USAGE, config_option
 from tracker.config import Config, ConfigError, load_config
-from tracker.exitcodes import crawl_exit_code
+from tracker.exitcodes import EXIT_INTERRUPTED, crawl_exit_code
 
 PROGRESS_COLUMNS = ("pages", "new_versions", "changes", "errors", "blocked", "not_modified")
 
@@ -162,8 +162,9 @@ def crawl(
     queued for `govwatch worker` processes instead; --wait waits for them and ends as a local
     crawl would.
 
-    Exit code 0 when every crawl was ok, 4 when some fetches failed, 1 when a source failed entirely
-    or the crawl was stopped, 5 when a source was skipped because another process is crawling it.
+    Exit code 0 when every crawl was ok, 4 when some fetches failed, 1 when a source failed entirely,
+    5 when a source was skipped because another process is crawling it, 130 when Ctrl-C or SIGTERM
+    stopped the crawl (what it had recorded stays).
     """
     config = _load(config_path)
     _check_cron(config)
@@ -178,24 +179,28 @@ def crawl(
         click.echo(f"error: {config.path}: no [[source]] configured", err=True)
         sys.exit(EXIT_USAGE)
     names = list(dict.fromkeys(names))
+    interrupted = False
     if (executor or config.settings.executor) == "queue":
         summaries = _crawl_queued(names, wait=wait, as_json=as_json)
         if summaries is None:
             sys.exit(EXIT_OK)
     else:
-        summaries = [
-            _summary_of(result) for result in _crawl_here(config, names, processes, live=not as_json)
-        ]
+        results, interrupted = _crawl_here(config, names, processes, live=not as_json)
+        summaries = [_summary_of(result) for result in results]
     if as_json:
         for summary in summaries:
             click.echo(json.dumps(summary, ensure_ascii=False))
     else:
         _summary_table(summaries)
+    if interrupted:
+        sys.exit(EXIT_INTERRUPTED)
     sys.exit(crawl_exit_code(s["outcome"] for s in summaries))
 
 
-def _crawl_here(config: Config, names: list[str], processes: int | None, *, live: bool) -> list[Any]:
-    """Run the crawls through the one runner; Ctrl-C or SIGTERM stops them gracefully."""
+def _crawl_here(
+    config: Config, names: list[str], processes: int | None, *, live: bool
+) -> tuple[list[Any], bool]:
+    """Run the crawls through the one runner; Ctrl-C or SIGTERM stops them gracefully (True)."""
     from scheduler.interrupts import run_until_done
     from scheduler.runner import CrawlRequest, CrawlRunner, default_processes
     from tracker.db import session_factory
@@ -209,7 +214,7 @@ def _crawl_here(config: Config, names: list[str], processes: int | None, *, live
         runner.on_progress = status.update
     requests = [CrawlRequest(n, "manual", float(config.source(n).timeout_seconds)) for n in names]
     try:
-        done, _interrupted = run_until_done(
+        done, interrupted = run_until_done(
             lambda: runner.run_many(requests),
             runner.stop_event,
             name="crawl",
@@ -218,7 +223,7 @@ def _crawl_here(config: Config, names: list[str], processes: int | None, *, live
     finally:
         if status is not None:
             status.stop()
-    return done or []
+    return done or [], interrupted
 
 
 def _crawl_queued(names: list[str], *, wait: bool, as_json: bool) -> list[dict[str, Any]] | None:
