@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -87,6 +88,22 @@ def db_env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """Point the application (and its subprocesses) at the per-test database."""
     monkeypatch.setenv("GOVWATCH_DATABASE_URL", db_url)
     return db_url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def ctrl_c_as_at_a_terminal() -> Iterator[None]:
+    """Children started by the tests take Ctrl-C as they would at a terminal.
+
+    A shell without job control starts background commands (``pytest … &``, cron, nohup)
+    with SIGINT ignored, and an ignored signal stays ignored across exec: the tests that
+    press Ctrl-C on the demo or a crawl would see it ignored instead of handled.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    if previous is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture(scope="session")
