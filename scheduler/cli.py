@@ -9,7 +9,7 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import click
 
@@ -22,6 +22,9 @@ from tracker.exitcodes import (
     EXIT_PARTIAL,
     EXIT_USAGE,
 )
+
+if TYPE_CHECKING:
+    from tracker.config import Config
 
 CONFIG_HELP = "Sources file (default: GOVWATCH_CONFIG or ./govwatch.toml)."
 
@@ -36,6 +39,30 @@ def config_option(help: str = CONFIG_HELP) -> Callable[[Any], Any]:
         metavar="PATH",
         help=help,
     )
+
+
+@overload
+def load_sources(config_path: Path | None, *, required: Literal[True] = True) -> Config: ...
+@overload
+def load_sources(config_path: Path | None, *, required: bool) -> Config | None: ...
+
+
+def load_sources(config_path: Path | None, *, required: bool = True) -> Config | None:
+    """The sources file of a command: a user's bad file is one line and the config-error exit code.
+
+    With ``required=False`` (commands that work without one) the problem is a warning and the
+    answer is None.
+    """
+    from tracker.config import ConfigError, load_config
+
+    try:
+        return load_config(config_path)
+    except ConfigError as exc:
+        if required:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        click.echo(f"warning: {exc}", err=True)
+        return None
 
 
 # name -> "module:attribute". Loading on demand keeps `govwatch --help` and quick

@@ -11,19 +11,11 @@ from typing import Any
 
 import click
 
-from scheduler.cli import EXIT_OK, EXIT_USAGE, config_option
-from tracker.config import Config, ConfigError, load_config
+from scheduler.cli import EXIT_OK, EXIT_USAGE, config_option, load_sources
+from tracker.config import Config
 from tracker.exitcodes import crawl_exit_code
 
 PROGRESS_COLUMNS = ("pages", "new_versions", "changes", "errors", "blocked", "not_modified")
-
-
-def _load(config_path: Path | None) -> Config:
-    try:
-        return load_config(config_path)
-    except ConfigError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
 
 
 @click.command()
@@ -43,7 +35,7 @@ def sources(config_path: Path | None, as_json: bool, check: bool, discover_url: 
 
         run_discover(discover_url, config_path, as_json)
         return
-    config = _load(config_path)
+    config = load_sources(config_path)
     _check_cron(config)
     if check:
         click.echo(f"ok: {config.path}: {len(config.sources)} source(s), {len(config.channels)} channel(s)")
@@ -165,7 +157,7 @@ def crawl(
     Exit code 0 when every crawl was ok, 4 when some fetches failed, 1 when a source failed entirely
     or the crawl was stopped, 5 when a source was skipped because another process is crawling it.
     """
-    config = _load(config_path)
+    config = load_sources(config_path)
     _check_cron(config)
     _check_environment()
     names = list(source_names) or [s.name for s in config.sources]

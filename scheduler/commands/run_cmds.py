@@ -14,22 +14,17 @@ from typing import Any
 import click
 from rich.console import Console
 
-from scheduler.cli import EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, config_option
+from scheduler.cli import (
+    EXIT_FAILURE,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_USAGE,
+    config_option,
+    load_sources,
+)
 
 CONFIG_OPTION = config_option()
-
-
-def _load_config(config_path: Path | None, *, required: bool = True) -> Any:
-    from tracker.config import ConfigError, load_config
-
-    try:
-        return load_config(config_path)
-    except ConfigError as exc:
-        if required:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_USAGE)
-        click.echo(f"warning: {exc}", err=True)
-        return None
 
 
 def _env_number(name: str, default: float, *, minimum: float, integer: bool = False) -> Any:
@@ -137,7 +132,7 @@ def run(
     from tracker.db import session_factory
     from tracker.env import database_url
 
-    config = _load_config(config_path)
+    config = load_sources(config_path)
     settings = DaemonSettings(
         retry=_retry_policy(), catch_up=not no_catch_up, executor=executor or config.settings.executor
     )
@@ -195,7 +190,7 @@ def status(config_path: Path | None, as_json: bool) -> None:
     from scheduler.status import collect_status, render_status
     from tracker.db import session_factory
 
-    config = _load_config(config_path, required=False)
+    config = load_sources(config_path, required=False)
     with session_factory()() as session:
         report = collect_status(session, config)
     if as_json:
@@ -250,7 +245,7 @@ def notify(config_path: Path | None, show_failed: bool, retry_failed: bool, as_j
             if not rows:
                 click.echo("no failed notifications")
         return
-    config = _load_config(config_path)
+    config = load_sources(config_path)
     if retry_failed:
         with session_scope(factory) as session:
             requeued = requeue(session)
