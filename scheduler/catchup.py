@@ -23,8 +23,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from scheduler.triggers import Schedule
 from tracker.models import CrawlOutcome, CrawlRun, Source, as_utc
+from tracker.schedule import Schedule
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from scheduler.catchup import close_orphans, due_sources
 from scheduler.lock import HEARTBEAT_SECONDS, STALE_AFTER_SECONDS, LockLost, SchedulerLease
 from scheduler.runner import CrawlResult, CrawlRunner
-from scheduler.triggers import Schedule, ScheduleError, parse_schedule
+from scheduler.triggers import trigger_for
 from tracker.db import session_scope
 from tracker.notify import RetryPolicy, deliver_pending
+from tracker.schedule import Schedule, ScheduleError, parse_schedule
 
 if TYPE_CHECKING:
     from scheduler.queue import QueueClient
@@ -183,7 +184,7 @@ class Daemon:
             anchor = None if overdue or item.last_started is None else item.last_started
             self.scheduler.add_job(
                 self.crawl,
-                schedule.trigger(jitter=source.jitter_seconds, start=anchor),
+                trigger_for(schedule, jitter=source.jitter_seconds, start=anchor),
                 args=[source.name, "schedule"],
                 id=f"crawl:{source.name}",
                 name=f"crawl {source.name} ({schedule.text})",

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from scheduler.catchup import last_started
 from scheduler.lock import LOCK_NAME, STALE_AFTER_SECONDS, current_holder
 from scheduler.queue import queue_jobs
-from scheduler.triggers import ScheduleError, parse_schedule
 from tracker.models import as_utc
 from tracker.notify.outbox import failed_deliveries, outbox_counts
 from tracker.runs import last_runs, public_counts
+from tracker.schedule import ScheduleError, parse_schedule
 
 OUTCOME_COLOURS = {"ok": "green", "partial": "yellow", "running": "cyan"}
 

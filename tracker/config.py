@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 
 from tracker import events
 from tracker.env import config_path
+from tracker.schedule import ScheduleError, parse_interval, parse_schedule
 
 PLATFORMS = ("generic", "hanweb", "trs")
 CHANNEL_TYPES = ("console", "jsonl", "webhook", "email", "apprise")
@@ -52,9 +53,6 @@ DEFAULT_DOWNLOAD_DELAY = 1.0
 DEFAULT_CONCURRENCY = 2
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
-_EVERY_RE = re.compile(r"^every\s+(\d+)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?|d|days?)$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_CRON_FIELD_RE = re.compile(r"^[\d*/,\-A-Za-z?]+$")
 _ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 DEFAULT_FETCH_TIMEOUT_SECONDS = 30.0
@@ -218,14 +216,6 @@ def bare_host_origins(hosts: Iterable[str], start_urls: Iterable[str]) -> frozen
             if parts.port:
                 ports.add(parts.port)
     return frozenset((host, port) for host in hosts for port in ports)
-
-
-def parse_interval(schedule: str) -> int | None:
-    """``"every 30s"`` -> 30, ``"every 6h"`` -> 21600; None when it is not an interval."""
-    match = _EVERY_RE.match(schedule.strip().lower())
-    if not match:
-        return None
-    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)[0]]
 
 
 def channel_routes(config: Config, source_name: str) -> dict[str, frozenset[str] | None]:
@@ -601,31 +591,11 @@ def _valid_host(host: str) -> bool:
         return bool(_HOST_RE.match(host))
 
 
-def check_schedule(schedule: str) -> str | None:
-    """What is wrong with a ``schedule`` text, or None: the one check for the file, ``crawl`` and ``run``."""
-    if schedule.lower().startswith("every"):
-        seconds = parse_interval(schedule)
-        if seconds is None or seconds <= 0:
-            return f"{schedule!r}: write e.g. 'every 30s', 'every 15m', 'every 6h', 'every 1d'"
-        return None
-    fields = schedule.split()
-    if len(fields) != 5 or not all(_CRON_FIELD_RE.match(part) for part in fields):
-        return f"{schedule!r} is neither an interval ('every 6h') nor a 5-field cron expression ('0 6 * * *')"
-    # Fields out of range ('99 6 * * *') pass the shape check: APScheduler, which runs the
-    # schedule, is the one to ask.
-    from apscheduler.triggers.cron import CronTrigger
-
-    try:
-        CronTrigger.from_crontab(schedule)
-    except ValueError as exc:
-        return f"{schedule!r} is not a valid cron expression: {exc}"
-    return None
-
-
 def _check_schedule(schedule: str, f: _Fields) -> None:
-    problem = check_schedule(schedule)
-    if problem is not None:
-        raise f.fail("schedule", problem)
+    try:
+        parse_schedule(schedule)
+    except ScheduleError as exc:
+        raise f.fail("schedule", str(exc)) from None
 
 
 def _check_selector(selector: str, f: _Fields) -> None:

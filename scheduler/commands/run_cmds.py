@@ -128,9 +128,9 @@ def run(
     """
     from scheduler.daemon import Daemon, DaemonSettings
     from scheduler.lock import LockHeld
-    from scheduler.triggers import ScheduleError
     from tracker.db import session_factory
     from tracker.env import database_url
+    from tracker.schedule import ScheduleError
 
     config = load_sources(config_path)
     settings = DaemonSettings(
