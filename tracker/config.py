@@ -31,8 +31,8 @@ import ipaddress
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Set
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -354,7 +354,7 @@ def _table(value: Any, where: str) -> dict[str, Any]:
     return value
 
 
-def _check_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
+def _check_keys(table: Mapping[str, Any], allowed: Set[str], where: str) -> None:
     unknown = sorted(set(table) - allowed)
     if not unknown:
         return
@@ -373,19 +373,8 @@ def _unique(names: list[str], where: str, what: str) -> None:
         seen.add(name)
 
 
-_SETTINGS_KEYS = {
-    "contact",
-    "user_agent",
-    "download_delay",
-    "concurrency",
-    "obey_robots",
-    "max_pages",
-    "max_depth",
-    "timeout_seconds",
-    "fetch_timeout_seconds",
-    "min_bytes_per_second",
-    "executor",
-}
+# The fields a table may hold are the fields of its dataclass: a new setting is one edit.
+_SETTINGS_KEYS = frozenset(f.name for f in fields(Settings))
 EXECUTORS = ("local", "queue")
 
 
@@ -415,28 +404,8 @@ def _executor(value: str, where: str) -> str:
     return value
 
 
-_SOURCE_KEYS = {
-    "name",
-    "start_urls",
-    "allowed_hosts",
-    "platform",
-    "schedule",
-    "jitter_seconds",
-    "timeout_seconds",
-    "detail_url_pattern",
-    "list_selector",
-    "max_pages",
-    "max_depth",
-    "download_delay",
-    "concurrency",
-    "obey_robots",
-    "allow_private_addresses",
-    "notify_kinds",
-    "include",
-    "exclude",
-    "fetch_timeout_seconds",
-    "min_bytes_per_second",
-}
+# ``origins`` is derived from allowed_hosts and start_urls, never written.
+_SOURCE_KEYS = frozenset(f.name for f in fields(SourceConfig)) - {"origins"}
 
 
 def _parse_source(item: Any, index: int, defaults: Settings, where: str) -> SourceConfig:
@@ -524,7 +493,7 @@ def _parse_patterns(f: _Fields, key: str) -> tuple[str, ...]:
     return tuple(patterns)
 
 
-_CHANNEL_KEYS = {"name", "type", "url", "kinds", "sources", "options"}
+_CHANNEL_KEYS = frozenset(f.name for f in fields(ChannelConfig))
 
 
 def _parse_channel(item: Any, index: int, where: str, env: Mapping[str, str]) -> ChannelConfig:
