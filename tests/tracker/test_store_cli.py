@@ -188,7 +188,7 @@ def test_reprocess_reports_counts_and_creates_no_events(recorded: sessionmaker[S
 
 
 def test_terminal_diff_highlights_exactly_the_changed_characters() -> None:
-    from scheduler.commands.store_cmds import highlight
+    from scheduler.commands.rendering import highlight
 
     text = highlight("edited", "地区生产总值增长5.5%左右", "地区生产总值增长6%左右")
     assert text.plain == "~地区生产总值增长5.56%左右"
