@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from tracker.models import CrawlOutcome, CrawlRun, Source, as_utc
+from tracker.models import CrawlOutcome, CrawlRun, Source
 from tracker.schedule import Schedule
 
 
@@ -48,7 +48,7 @@ def last_started(session: Session) -> dict[str, datetime]:
         .where(CrawlRun.outcome.not_in(CUT_SHORT))
         .group_by(Source.name)
     )
-    return {name: started for name, started in ((n, as_utc(s)) for n, s in rows) if started is not None}
+    return {name: started for name, started in rows if started is not None}
 
 
 def due_sources(

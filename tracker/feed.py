@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import events
-from tracker.models import Change, Document, Source, as_utc
+from tracker.models import Change, Document, Source
 from tracker.notify.digest import event_lines, printable
 from tracker.notify.outbox import change_rows
 
@@ -60,12 +60,12 @@ def build_feed(
     feed.generator("govwatch")
     if self_url:
         feed.link(href=self_url, rel="self")
-    stamps: list[datetime] = [s for r in rows if (s := as_utc(r.get("detected_at"))) is not None]
+    stamps: list[datetime] = [s for r in rows if (s := r.get("detected_at")) is not None]
     updated = max(stamps, default=None)
     feed.updated(updated or datetime.now(UTC))
     # feedgen prepends entries, so add oldest first to get newest first in the document.
     oldest = datetime.min.replace(tzinfo=UTC)
-    for row in sorted(rows, key=lambda r: (as_utc(r["detected_at"]) or oldest, r["id"])):
+    for row in sorted(rows, key=lambda r: (r["detected_at"] or oldest, r["id"])):
         entry = feed.add_entry()
         entry.id(f"{FEED_ID}:change:{row['id']}")
         lines = event_lines(str(row["kind"]), row.get("details"))
@@ -73,7 +73,7 @@ def build_feed(
         # The event itself in the title: a reader's list shows which target moved, not only where.
         entry.title(printable(f"【{title}】{lines[0]}"))
         entry.link(href=link_for(row) if link_for else str(row["url"]), rel="alternate")
-        detected = as_utc(row.get("detected_at")) or datetime.now(UTC)
+        detected = row.get("detected_at") or datetime.now(UTC)
         entry.updated(detected)
         entry.published(detected)
         entry.category(term=str(row["kind"]), label=events.label(str(row["kind"])))

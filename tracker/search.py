@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from tracker.models import Document, Source, as_utc
+from tracker.models import Document, Source
 
 SNIPPET_CHARS = 120
 MAX_TERMS = 8
@@ -122,7 +122,7 @@ def search(session: Session, query: str, *, limit: int = 20, offset: int = 0) ->
                 url=doc[1],
                 source=doc[2],
                 status=doc[3],
-                detected_at=as_utc(doc[4]),
+                detected_at=doc[4],
                 snippet=snippet(body or meta or "", words) or snippet(meta or "", words),
                 title_segments=highlight(title, words),
             )

@@ -32,7 +32,6 @@ from tracker.models import (
     Document,
     Source,
     Version,
-    as_utc,
 )
 from tracker.notify.channels import Channel, ChannelSpec, SendError, make_channel
 from tracker.notify.digest import build_digest
@@ -96,7 +95,7 @@ def change_rows(session: Session, change_ids: Iterable[int]) -> list[dict[str, A
     return [
         {
             "id": change.id,
-            "detected_at": as_utc(change.detected_at),
+            "detected_at": change.detected_at,
             "source": source,
             "url": url,
             "document_id": change.document_id,
@@ -342,7 +341,7 @@ def failed_deliveries(session: Session, limit: int = 100) -> list[dict[str, Any]
             "title": title,
             "attempts": d.attempts,
             "last_error": d.last_error,
-            "created_at": as_utc(d.created_at),
+            "created_at": d.created_at,
         }
         for d, kind, url, title in session.execute(stmt)
     ]
