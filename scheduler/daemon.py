@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -33,6 +33,7 @@ from tracker.schedule import Schedule, ScheduleError, parse_schedule
 
 if TYPE_CHECKING:
     from scheduler.queue import QueueClient
+    from tracker.config import Config, SourceConfig
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +54,9 @@ class DaemonSettings:
     executor: str = "local"  # "queue": due crawls become jobs for `govwatch worker` (scheduler.queue)
 
 
-def _schedule_of(source: Any) -> Schedule:
+def _schedule_of(source: SourceConfig) -> Schedule:
     try:
-        return parse_schedule(source.schedule)
+        return parse_schedule(source.schedule or "")
     except ScheduleError as exc:
         raise ScheduleError(f"source {source.name!r}: {exc}") from exc
 
@@ -65,7 +66,7 @@ class Daemon:
 
     def __init__(
         self,
-        config: Any,
+        config: Config,
         factory: sessionmaker[Session],
         database_url: str,
         config_path: Path | None = None,
@@ -83,7 +84,7 @@ class Daemon:
             from scheduler.queue import QueueClient
 
             self.queue = QueueClient(database_url)  # QueueUnavailable on SQLite
-        self.scheduled: list[tuple[Any, Schedule]] = [
+        self.scheduled: list[tuple[SourceConfig, Schedule]] = [
             (source, _schedule_of(source)) for source in config.sources if source.schedule
         ]
         self.scheduler = BackgroundScheduler(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Console
@@ -18,6 +18,9 @@ from scheduler.queue import queue_jobs
 from tracker.notify.outbox import failed_deliveries, outbox_counts
 from tracker.runs import last_runs, public_counts
 from tracker.schedule import ScheduleError, parse_schedule
+
+if TYPE_CHECKING:
+    from tracker.config import Config
 
 OUTCOME_COLOURS = {"ok": "green", "partial": "yellow", "running": "cyan"}
 
@@ -63,7 +66,7 @@ class Status:
         return result
 
 
-def collect_status(session: Session, config: Any | None, now: datetime | None = None) -> Status:
+def collect_status(session: Session, config: Config | None, now: datetime | None = None) -> Status:
     now = now or datetime.now(UTC)
     lease = current_holder(session, LOCK_NAME)
     beat = lease.heartbeat_at if lease else None

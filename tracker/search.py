@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, text
@@ -43,7 +44,7 @@ class Hit:
     url: str
     source: str
     status: str
-    detected_at: Any
+    detected_at: datetime  # when the document was last seen
     # (text, highlighted) pieces of one excerpt around the first match, for any renderer.
     snippet: list[tuple[str, bool]] = field(default_factory=list)
     title_segments: list[tuple[str, bool]] = field(default_factory=list)

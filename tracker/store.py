@@ -10,9 +10,8 @@ from __future__ import annotations
 import weakref
 from datetime import datetime
 from functools import cache
-from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Connection, Engine, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from tracker.models import Document, DocumentKind, Source, VolatileParameter, utcnow
@@ -73,7 +72,7 @@ def ensure_source(session: Session, name: str) -> Source:
 
 # Source ids known to be committed, per engine: sources are never deleted while a crawl runs,
 # and looking one up costs two statements on every recorded page.
-_SOURCE_IDS: weakref.WeakKeyDictionary[Any, dict[str, int]] = weakref.WeakKeyDictionary()
+_SOURCE_IDS: weakref.WeakKeyDictionary[Engine | Connection, dict[str, int]] = weakref.WeakKeyDictionary()
 
 
 def source_id(session: Session, name: str) -> int:

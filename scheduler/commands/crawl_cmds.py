@@ -7,13 +7,19 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from scheduler.cli import EXIT_OK, EXIT_USAGE, config_option, load_sources
-from tracker.config import Config
+from tracker.config import Config, SourceConfig
 from tracker.exitcodes import crawl_exit_code
+
+if TYPE_CHECKING:
+    from rich.text import Text
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from scheduler.runner import CrawlResult
 
 PROGRESS_COLUMNS = ("pages", "new_versions", "changes", "errors", "blocked", "not_modified")
 
@@ -77,7 +83,7 @@ def _check_environment() -> None:
         sys.exit(EXIT_USAGE)
 
 
-def _source_json(src: Any) -> dict[str, Any]:
+def _source_json(src: SourceConfig) -> dict[str, Any]:
     return {
         "name": src.name,
         "platform": src.platform,
@@ -166,7 +172,7 @@ def crawl(
     sys.exit(crawl_exit_code(s["outcome"] for s in summaries))
 
 
-def _crawl_here(config: Config, names: list[str], processes: int | None, *, live: bool) -> list[Any]:
+def _crawl_here(config: Config, names: list[str], processes: int | None, *, live: bool) -> list[CrawlResult]:
     """Run the crawls through the one runner; Ctrl-C or SIGTERM stops them gracefully."""
     from scheduler.runner import CrawlRequest, CrawlRunner, default_processes
     from tracker.db import session_factory
@@ -179,7 +185,7 @@ def _crawl_here(config: Config, names: list[str], processes: int | None, *, live
     if status is not None:
         runner.on_progress = status.update
     requests = [CrawlRequest(n, "manual", float(config.source(n).timeout_seconds)) for n in names]
-    done: list[Any] = []
+    done: list[CrawlResult] = []
     # The crawls are started (and die with) this worker thread; the main thread keeps the
     # signals, so a Ctrl-C becomes a graceful stop instead of an exception inside the runner.
     worker = threading.Thread(target=lambda: done.extend(runner.run_many(requests)), name="crawl")
@@ -235,7 +241,9 @@ def _crawl_queued(names: list[str], *, wait: bool, as_json: bool) -> list[dict[s
     return [_job_summary(factory, source, jobs.get(source), statuses) for source in names]
 
 
-def _job_summary(factory: Any, source: str, job_id: int | None, statuses: dict[int, str]) -> dict[str, Any]:
+def _job_summary(
+    factory: sessionmaker[Session], source: str, job_id: int | None, statuses: dict[int, str]
+) -> dict[str, Any]:
     from sqlalchemy import select
 
     from tracker.models import CrawlRun, Source
@@ -263,7 +271,7 @@ def _job_summary(factory: Any, source: str, job_id: int | None, statuses: dict[i
     return summary
 
 
-def _summary_of(result: Any) -> dict[str, Any]:
+def _summary_of(result: CrawlResult) -> dict[str, Any]:
     summary = {
         "source": result.source,
         "run_id": result.run_id,
@@ -290,7 +298,7 @@ class _Status:
         self.live = Live(self._render(), console=Console(stderr=True), transient=True, refresh_per_second=8)
         self.live.start()
 
-    def _render(self) -> Any:
+    def _render(self) -> Text:
         from rich.text import Text
 
         lines = []

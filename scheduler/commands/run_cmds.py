@@ -9,7 +9,7 @@ import signal
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 from rich.console import Console
@@ -24,38 +24,60 @@ from scheduler.cli import (
     load_sources,
 )
 
+if TYPE_CHECKING:
+    from tracker.notify import RetryPolicy
+
 CONFIG_OPTION = config_option()
 
 
-def _env_number(name: str, default: float, *, minimum: float, integer: bool = False) -> Any:
+def _env_text(name: str) -> str | None:
     text = os.environ.get(name)
-    if text is None or not text.strip():
+    return text if text is not None and text.strip() else None
+
+
+def _env_invalid(name: str, text: str, kind: str, minimum: float) -> NoReturn:
+    click.echo(f"error: environment variable {name}={text!r} must be {kind} >= {minimum:g}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def _env_int(name: str, default: int, *, minimum: int) -> int:
+    text = _env_text(name)
+    if text is None:
         return default
     try:
-        value = int(text) if integer else float(text)
+        value = int(text)
     except ValueError:
-        value = None
-    if value is None or value < minimum:
-        kind = "an integer" if integer else "a number"
-        click.echo(f"error: environment variable {name}={text!r} must be {kind} >= {minimum:g}", err=True)
-        sys.exit(EXIT_USAGE)
+        _env_invalid(name, text, "an integer", minimum)
+    if value < minimum:
+        _env_invalid(name, text, "an integer", minimum)
     return value
 
 
-def _iso(value: Any) -> str:
+def _env_float(name: str, default: float, *, minimum: float) -> float:
+    text = _env_text(name)
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        _env_invalid(name, text, "a number", minimum)
+    if value < minimum:
+        _env_invalid(name, text, "a number", minimum)
+    return value
+
+
+def _iso(value: object) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
-def _retry_policy() -> Any:
+def _retry_policy() -> RetryPolicy:
     from tracker.notify import RetryPolicy
 
     defaults = RetryPolicy()
     return RetryPolicy(
-        max_attempts=_env_number(
-            "GOVWATCH_NOTIFY_MAX_ATTEMPTS", defaults.max_attempts, minimum=1, integer=True
-        ),
-        base_seconds=_env_number("GOVWATCH_NOTIFY_BACKOFF_SECONDS", defaults.base_seconds, minimum=0),
-        claim_seconds=_env_number("GOVWATCH_NOTIFY_CLAIM_SECONDS", defaults.claim.total_seconds(), minimum=1),
+        max_attempts=_env_int("GOVWATCH_NOTIFY_MAX_ATTEMPTS", defaults.max_attempts, minimum=1),
+        base_seconds=_env_float("GOVWATCH_NOTIFY_BACKOFF_SECONDS", defaults.base_seconds, minimum=0),
+        claim_seconds=_env_float("GOVWATCH_NOTIFY_CLAIM_SECONDS", defaults.claim.total_seconds(), minimum=1),
     )
 
 

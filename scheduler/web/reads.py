@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import HTTPException
 from sqlalchemy.orm import Session
@@ -12,6 +12,9 @@ from sqlalchemy.orm import Session
 from tracker import events, query
 from tracker.diff import diff_snapshots
 from tracker.models import Document, Version
+
+if TYPE_CHECKING:
+    from tracker.config import Config
 
 
 def document_or_404(session: Session, document_id: int) -> Document:
@@ -140,7 +143,7 @@ _RUN_FIELDS = [
 ]
 
 
-def _config(config_path: Path | None) -> Any:
+def _config(config_path: Path | None) -> Config | None:
     from tracker.config import ConfigError, load_config
 
     try:
