@@ -10,28 +10,12 @@ from feedgen.feed import FeedGenerator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker import events
-from tracker.models import Change, Document, Source
+from tracker import events, query
+from tracker.models import Document
 from tracker.notify.digest import event_lines, printable
-from tracker.notify.outbox import change_rows
 
 FEED_ID = "urn:govwatch:changes"
 DEFAULT_LIMIT = 100
-
-
-def recent_change_ids(
-    session: Session,
-    source: str | None = None,
-    limit: int = DEFAULT_LIMIT,
-    *,
-    document_id: int | None = None,
-) -> list[int]:
-    stmt = select(Change.id).order_by(Change.detected_at.desc(), Change.id.desc()).limit(limit)
-    if source:
-        stmt = stmt.join(Source, Change.source_id == Source.id).where(Source.name == source)
-    if document_id is not None:
-        stmt = stmt.where(Change.document_id == document_id)
-    return list(session.scalars(stmt))
 
 
 def build_feed(
@@ -99,7 +83,7 @@ def feed_xml(
     link_for: Callable[[dict[str, Any]], str] | None = None,
 ) -> bytes:
     """The feed of the latest ``limit`` events: of everything, of one source, or of one document."""
-    rows = change_rows(session, recent_change_ids(session, source, limit, document_id=document_id))
+    rows = query.changes(session, source=source, limit=limit, document_id=document_id)
     document = None
     if document_id is not None:
         title = session.scalar(select(Document.title).where(Document.id == document_id))
