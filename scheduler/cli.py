@@ -9,7 +9,7 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, overload
 
 import click
 
@@ -24,6 +24,8 @@ from tracker.exitcodes import (
 )
 
 if TYPE_CHECKING:
+    from sqlalchemy.exc import DBAPIError
+
     from tracker.config import Config
 
 CONFIG_HELP = "Sources file (default: GOVWATCH_CONFIG or ./govwatch.toml)."
@@ -189,15 +191,19 @@ def main(argv: list[str] | None = None) -> Any:
             sys.exit(EXIT_FAILURE)
         if not isinstance(exc, OperationalError):
             raise
-        # An unreachable or unusable database is an operating condition, not a bug: no traceback.
-        from tracker.db import explain_failure
-        from tracker.env import database_url
+        database_unusable(exc)
 
-        reason = str(exc.orig or exc).strip().splitlines()[0]
-        with contextlib.suppress(DatabaseURLError):
-            reason = explain_failure(database_url(), reason)
-        click.echo(f"error: cannot use the database (GOVWATCH_DATABASE_URL): {reason}", err=True)
-        sys.exit(EXIT_FAILURE)
+
+def database_unusable(exc: DBAPIError) -> NoReturn:
+    """An unreachable or unusable database is an operating condition, not a bug: one line, exit 1."""
+    from tracker.db import explain_failure
+    from tracker.env import DatabaseURLError, database_url
+
+    reason = str(exc.orig or exc).strip().splitlines()[0]
+    with contextlib.suppress(DatabaseURLError):
+        reason = explain_failure(database_url(), reason)
+    click.echo(f"error: cannot use the database (GOVWATCH_DATABASE_URL): {reason}", err=True)
+    sys.exit(EXIT_FAILURE)
 
 
 if __name__ == "__main__":

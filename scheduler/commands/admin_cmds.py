@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-from scheduler.cli import EXIT_USAGE
+from scheduler.cli import database_unusable
 from scheduler.commands.rendering import dumps
 
 # -- reprocess -------------------------------------------------------------------------------
@@ -67,7 +65,12 @@ def db_upgrade(as_json: bool) -> None:
 @db.command("current")
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
 def db_current(as_json: bool) -> None:
-    """The database's schema revision and the newest this version of govwatch knows."""
+    """The database's schema revision and the newest this version of govwatch knows.
+
+    \b
+    Exit codes: 0 the revision was read (up to date or not: see `up_to_date` with --json);
+    1 the database cannot be reached or opened.
+    """
     from sqlalchemy.exc import DBAPIError
 
     from tracker.db import current_revision, head_revision, make_engine
@@ -76,8 +79,7 @@ def db_current(as_json: bool) -> None:
     try:
         current = current_revision(engine)
     except DBAPIError as exc:
-        click.echo(f"govwatch: cannot open the database: {exc.orig}", err=True)
-        sys.exit(EXIT_USAGE)
+        database_unusable(exc)
     finally:
         engine.dispose()
     head = head_revision()
