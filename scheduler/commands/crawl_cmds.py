@@ -318,17 +318,20 @@ class _Status:
 
 
 def _summary_table(summaries: list[dict[str, Any]]) -> None:
+    from rich import box
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
     colours = {"ok": "green", "partial": "yellow", "busy": "yellow"}
-    table = Table(title="crawl summary")
-    table.add_column("source")
-    table.add_column("outcome")
-    table.add_column("run")
+    # Fits an 80-column terminal without cutting a name or a heading short: one space between
+    # columns, two-word headings on two lines, and a long source name folded, never truncated.
+    table = Table(title="crawl summary", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=0)
+    table.add_column("source", overflow="fold", min_width=12)
+    table.add_column("outcome", no_wrap=True)
+    table.add_column("run", justify="right", no_wrap=True)
     for column in PROGRESS_COLUMNS:
-        table.add_column(column.replace("_", " "), justify="right")
+        table.add_column(column.replace("_", "\n"), justify="right", no_wrap=True)
     for s in summaries:
         counts = s.get("counts") or {}
         colour = colours.get(s.get("outcome", ""), "red")

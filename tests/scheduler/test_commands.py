@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from xml.etree import ElementTree
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import update
 
@@ -208,3 +209,29 @@ def test_notify_exits_partial_when_one_channel_fails_and_another_delivers(
     assert result.exit_code == 4, result.output
     assert "sent 1 message(s)" in result.stderr and "hook: webhook unreachable" in result.stderr
     assert len(archive.read_text(encoding="utf-8").splitlines()) == 1
+
+
+def test_the_crawl_summary_fits_80_columns_without_cutting_names_or_headings(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scheduler.commands.crawl_cmds import PROGRESS_COLUMNS, _summary_table
+
+    monkeypatch.setenv("COLUMNS", "80")
+    counts = dict.fromkeys(PROGRESS_COLUMNS, 12345)
+    summaries = [
+        {"source": "wuxi-dfgw-xxgk", "outcome": "interrupted", "run_id": 12345, "counts": counts},
+        {"source": "zhonglou-policy-documents-and-plans", "outcome": "ok", "run_id": 7, "counts": {}},
+    ]
+    _summary_table(summaries)
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines and max(len(line) for line in lines) <= 80, out
+    assert "…" not in out
+    words = out.split()
+    for heading in ("source", "outcome", "run", "pages", "new", "versions", "not", "modified"):
+        assert heading in words, heading
+    assert "wuxi-dfgw-xxgk" in words and "interrupted" in words
+    # A name longer than its column is folded onto the next lines, every character kept.
+    assert "zhonglou-policy-documents-and-plans" in "".join(
+        line.split()[0] for line in lines[4:] if line.strip()
+    )
