@@ -27,6 +27,8 @@ from scheduler.cli import (
 if TYPE_CHECKING:
     from tracker.notify import RetryPolicy
 
+log = logging.getLogger(__name__)
+
 CONFIG_OPTION = config_option()
 
 
@@ -149,7 +151,7 @@ def run(
     executor on SQLite.
     """
     from scheduler.daemon import Daemon, DaemonSettings
-    from scheduler.lock import LockHeld
+    from scheduler.lock import LockHeld, LockLost
     from tracker.db import session_factory
     from tracker.env import database_url
     from tracker.schedule import ScheduleError
@@ -193,11 +195,21 @@ def run(
         click.echo(f"warning: no source in {config.path} has a schedule; nothing to run", err=True)
     try:
         daemon.run_forever(signals=(signal.SIGTERM, signal.SIGINT))
-    except LockHeld as exc:
+    except (LockHeld, LockLost) as exc:  # operating conditions, said in plain words (and logged)
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_FAILURE)
     except Exception as exc:
-        click.echo(f"error: the scheduler stopped: {exc}", err=True)
+        from sqlalchemy.exc import OperationalError
+
+        if isinstance(exc, OperationalError):
+            raise  # the database went away: one line, as for every command (scheduler.cli.main)
+        # Anything else is a fault of the scheduler itself: the log keeps its traceback, the last
+        # line says what stopped it.
+        log.critical("the scheduler crashed", exc_info=exc)
+        click.echo(
+            f"error: the scheduler stopped: {type(exc).__name__}: {exc} (traceback in the log above)",
+            err=True,
+        )
         sys.exit(EXIT_FAILURE)
 
 

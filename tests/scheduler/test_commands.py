@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -235,3 +236,28 @@ def test_the_crawl_summary_fits_80_columns_without_cutting_names_or_headings(
     assert "zhonglou-policy-documents-and-plans" in "".join(
         line.split()[0] for line in lines[4:] if line.strip()
     )
+
+
+def test_a_scheduler_crash_is_one_clear_line_after_its_traceback_in_the_log(
+    tmp_path: Path, db_env: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from scheduler.daemon import Daemon
+
+    def broken(self: Daemon) -> None:  # a fault inside the scheduler, after start-up went well
+        raise RuntimeError("job store corrupted")
+
+    config = tmp_path / "govwatch.toml"
+    config.write_text(
+        '[[source]]\nname = "a"\nstart_urls = ["http://127.0.0.1:9/"]\nschedule = "every 1h"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(Daemon, "start", broken)
+    result = CliRunner().invoke(cli, ["run", "--config", str(config), "--no-catch-up"])
+    assert result.exit_code == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == (
+        "error: the scheduler stopped: RuntimeError: job store corrupted (traceback in the log above)"
+    )
+    crashed = [r for r in caplog.records if r.getMessage() == "the scheduler crashed"]
+    assert crashed and crashed[0].exc_info is not None
+    assert "job store corrupted" in "".join(traceback.format_exception(*crashed[0].exc_info))
