@@ -67,6 +67,18 @@ def load_sources(config_path: Path | None, *, required: bool = True) -> Config |
         return None
 
 
+def check_crawl_environment() -> None:
+    """A bad environment value of the crawls (``GOVWATCH_RECORD_WORKERS``) is one line and the
+    config-error exit code, before any run row is written, whoever launches the crawls."""
+    from crawler.recording import worker_count
+
+    try:
+        worker_count("")
+    except ValueError as exc:
+        click.echo(f"error: environment: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
 # name -> "module:attribute". Loading on demand keeps `govwatch --help` and quick
 # commands from importing Scrapy, APScheduler or the normaliser they do not use.
 COMMANDS: dict[str, str] = {

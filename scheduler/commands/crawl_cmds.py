@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from scheduler.cli import EXIT_OK, EXIT_USAGE, config_option, load_sources
+from scheduler.cli import EXIT_OK, EXIT_USAGE, check_crawl_environment, config_option, load_sources
 from tracker.config import Config, SourceConfig
 from tracker.exitcodes import crawl_exit_code
 
@@ -70,17 +70,6 @@ def sources(config_path: Path | None, as_json: bool, check: bool, discover_url: 
     console.print(table)
     if config.channels:
         console.print("channels: " + ", ".join(f"{c.name} ({c.type})" for c in config.channels))
-
-
-def _check_environment() -> None:
-    """A bad environment value is an error before any run row is written."""
-    from crawler.recording import worker_count
-
-    try:
-        worker_count("")
-    except ValueError as exc:
-        click.echo(f"error: environment: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
 
 
 def _source_json(src: SourceConfig) -> dict[str, Any]:
@@ -145,7 +134,7 @@ def crawl(
     or the crawl was stopped, 5 when a source was skipped because another process is crawling it.
     """
     config = load_sources(config_path)
-    _check_environment()
+    check_crawl_environment()
     names = list(source_names) or [s.name for s in config.sources]
     known = {s.name for s in config.sources}
     unknown = [n for n in names if n not in known]

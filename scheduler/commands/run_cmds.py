@@ -20,6 +20,7 @@ from scheduler.cli import (
     EXIT_OK,
     EXIT_PARTIAL,
     EXIT_USAGE,
+    check_crawl_environment,
     config_option,
     load_sources,
 )
@@ -157,6 +158,7 @@ def run(
     from tracker.schedule import ScheduleError
 
     config = load_sources(config_path)
+    check_crawl_environment()
     settings = DaemonSettings(
         retry=_retry_policy(), catch_up=not no_catch_up, executor=executor or config.settings.executor
     )

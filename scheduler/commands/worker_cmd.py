@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from scheduler.cli import EXIT_OK, EXIT_USAGE, config_option, load_sources
+from scheduler.cli import EXIT_OK, EXIT_USAGE, check_crawl_environment, config_option, load_sources
 from scheduler.queue import HEARTBEAT_SECONDS, STALLED_AFTER_SECONDS
 
 DEFAULT_CONCURRENCY = 4
@@ -66,6 +66,7 @@ def worker(
     from tracker.env import database_url
 
     config = load_sources(config_path)
+    check_crawl_environment()
     url = database_url()
     try:
         conninfo(url)

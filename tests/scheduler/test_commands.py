@@ -17,7 +17,7 @@ from sqlalchemy import update
 from scheduler.cli import cli
 from tests.scheduler.rows import add_run_with_changes
 from tests.scheduler.servers import webhook_server
-from tracker.models import CrawlRun, Delivery, Source
+from tracker.models import CrawlRun, Delivery, SchedulerLock, Source
 
 
 def _config(tmp_path: Path, hook_url: str) -> Path:
@@ -261,3 +261,20 @@ def test_a_scheduler_crash_is_one_clear_line_after_its_traceback_in_the_log(
     crashed = [r for r in caplog.records if r.getMessage() == "the scheduler crashed"]
     assert crashed and crashed[0].exc_info is not None
     assert "job store corrupted" in "".join(traceback.format_exception(*crashed[0].exc_info))
+
+
+def test_the_scheduler_refuses_a_bad_environment_value_before_it_starts(
+    tmp_path: Path, db_env: str, session_factory
+) -> None:
+    config = tmp_path / "govwatch.toml"
+    config.write_text(
+        '[[source]]\nname = "a"\nstart_urls = ["http://127.0.0.1:9/"]\nschedule = "every 1h"\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["run", "--config", str(config)], env={"GOVWATCH_RECORD_WORKERS": "two"})
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: environment: GOVWATCH_RECORD_WORKERS='two' must be a whole number of worker processes"
+    ]
+    with session_factory() as session:
+        assert session.query(CrawlRun).count() == 0 and session.query(SchedulerLock).count() == 0
