@@ -25,10 +25,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.catchup import close_orphans, due_sources
 from scheduler.lock import HEARTBEAT_SECONDS, STALE_AFTER_SECONDS, LockLost, SchedulerLease
-from scheduler.runner import CrawlResult, CrawlRunner
+from scheduler.runner import CrawlRunner
 from scheduler.triggers import trigger_for
 from tracker.db import session_scope
 from tracker.notify import RetryPolicy, deliver_pending
+from tracker.runs import CrawlResult
 from tracker.schedule import Schedule, ScheduleError, parse_schedule
 
 if TYPE_CHECKING:

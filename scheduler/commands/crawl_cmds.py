@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from rich.text import Text
     from sqlalchemy.orm import Session, sessionmaker
 
-    from scheduler.runner import CrawlResult
+    from tracker.runs import CrawlResult
 
 PROGRESS_COLUMNS = ("pages", "new_versions", "changes", "errors", "blocked", "not_modified")
 
