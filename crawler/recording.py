@@ -34,12 +34,16 @@ import signal
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.page import PageFetch
 from tracker.processes import die_with
+
+if TYPE_CHECKING:
+    from tracker.record import Examined, RecordResult
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +52,11 @@ BACKLOG = 12
 BATCH_SIZE = 50
 BATCH_WAIT = 0.05  # seconds a 304 waits for others to share its transaction
 
-# Per process (the recording thread's process or one worker): where and for whom to record.
+# Per process (the recording thread's process or one worker): where to record.
 _target: dict[str, Any] = {}
 # source name -> channel name -> the change kinds it wants (None: all); see tracker.config.channel_routes
 Routes = Mapping[str, Mapping[str, frozenset[str] | None]]
+NO_ROUTES: Routes = {}
 
 
 def worker_count(db_url: str) -> int:
@@ -71,15 +76,15 @@ def worker_count(db_url: str) -> int:
     return max(2, min(4, os.cpu_count() or 1))
 
 
-def _configure(db_url: str, routes: Routes, lock: Any = None) -> None:
+def _configure(db_url: str, lock: Any = None) -> None:
     from tracker.db import make_engine
 
     # Whoever records here opened its runs in this database: the schema is current.
     factory: sessionmaker[Session] = sessionmaker(make_engine(db_url), expire_on_commit=False)
-    _target.update(factory=factory, routes=dict(routes), lock=lock)
+    _target.update(factory=factory, lock=lock)
 
 
-def _init_worker(db_url: str, routes: Routes, lock: Any = None, parent: int | None = None) -> None:
+def _init_worker(db_url: str, lock: Any = None, parent: int | None = None) -> None:
     if parent is not None:
         die_with(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -89,7 +94,7 @@ def _init_worker(db_url: str, routes: Routes, lock: Any = None, parent: int | No
     # The crawl process brought the schema up to date already: no migration check (nor Alembic
     # import) in each worker.
     factory = sessionmaker(make_engine(db_url), expire_on_commit=False)
-    _target.update(factory=factory, routes=dict(routes), lock=lock)
+    _target.update(factory=factory, lock=lock)
     import tracker.record  # noqa: F401 - load the normaliser before the first page arrives
 
 
@@ -115,41 +120,47 @@ def _writing() -> Iterator[None]:
             lock.release()
 
 
-def record_pages(pages: list[PageFetch]) -> list[Any]:
+def record_pages(pages: list[PageFetch], routes: Routes) -> list[Any]:
     """Record pages that carry no content (304s) in one transaction: one commit for many fetch rows.
 
     If any of them fails, each is recorded in its own transaction instead, so one bad page costs
     no other its fetch row; the failures are returned in place of their results.
     """
     from tracker.db import session_scope
-    from tracker.record import examine, record
+    from tracker.record import examine
 
     try:
         with _writing(), session_scope(_target["factory"]) as session:
-            routes = _target["routes"]
-            return [
-                record(session, page, channels=routes.get(page.source, {}), examined=examine(page))
-                for page in pages
-            ]
+            return [_record(session, page, routes, examine(page)) for page in pages]
     except Exception:
         log.warning("recording %d unchanged pages together failed; recording them one by one", len(pages))
     results: list[Any] = []
     for page in pages:
         try:
-            results.append(record_page(page))
+            results.append(record_page(page, routes))
         except Exception as exc:
             results.append(exc)
     return results
 
 
-def record_page(page: PageFetch) -> Any:
+def record_page(page: PageFetch, routes: Routes = NO_ROUTES) -> RecordResult:
     """Record one snapshot in its own transaction (in a worker process or the recording thread)."""
     from tracker.db import session_scope
-    from tracker.record import examine, record
+    from tracker.record import examine
 
     examined = examine(page)  # before the turn to write: this is where the CPU goes
     with _writing(), session_scope(_target["factory"]) as session:
-        return record(session, page, channels=_target["routes"].get(page.source, {}), examined=examined)
+        return _record(session, page, routes, examined)
+
+
+def _record(session: Session, page: PageFetch, routes: Routes, examined: Examined) -> RecordResult:
+    """Record ``page`` and, in the same transaction, the deliveries its source's channels want."""
+    from tracker.notify.outbox import enqueue
+    from tracker.record import record
+
+    result = record(session, page, examined=examined)
+    enqueue(session, zip(result.changes, result.change_kinds, strict=True), routes.get(page.source, {}))
+    return result
 
 
 class Recording:
@@ -180,9 +191,14 @@ class Recording:
         """Record into ``db_url``; ``routes`` by source name (a source missing from it notifies no one)."""
         # Spawned workers inherit the lock through the pool's initializer arguments.
         lock = multiprocessing.get_context("spawn").Lock() if db_url.startswith("sqlite") else None
-        _configure(db_url, routes, lock)
-        recording = cls(record_page, workers=workers, initargs=(db_url, dict(routes), lock, os.getpid()))
-        recording.batch_func = record_pages
+        _configure(db_url, lock)
+        # The routes go with every call (not into each process's globals): a page records with
+        # the channels of its own source, wherever it is recorded.
+        routes = dict(routes)
+        recording = cls(
+            partial(record_page, routes=routes), workers=workers, initargs=(db_url, lock, os.getpid())
+        )
+        recording.batch_func = partial(record_pages, routes=routes)
         return recording
 
     def _executor(self) -> Executor:

@@ -8,13 +8,12 @@ import re
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from portal import site
+from portal.http import PortalHandler
 
 _VIEWS_RE = re.compile(rb'<span id="views">(\d+)</span>')
 _CLOCK_RE = re.compile(rb'<span id="clock">[0-9: -]{19}</span>')
@@ -123,34 +122,16 @@ class PortalServer:
         return _TOKEN_RE.sub(b"token=" + token, body)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in separate writes: without this, Nagle + delayed ACK stall
-    # every keep-alive response by ~40 ms.
-    disable_nagle_algorithm = True
+class _Handler(PortalHandler):
     server_version = "DemoPortal/1.0"
 
     @property
     def portal(self) -> PortalServer:
         return self.server.portal  # type: ignore[attr-defined]
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self._answer()
-
-    def do_HEAD(self) -> None:
-        self._answer(head=True)
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        form = self.rfile.read(length).decode("utf-8", "replace") if length else ""
-        self._answer(form=form)
-
     # -- routing ---------------------------------------------------------------------------------------
 
-    def _answer(self, head: bool = False, form: str = "") -> None:
+    def answer(self, head: bool = False, form: str = "") -> None:
         parts = urlsplit(self.path)
         path, query = parts.path, parts.query
         if path == site.DATAPROXY:
@@ -158,12 +139,12 @@ class _Handler(BaseHTTPRequestHandler):
             start = int(params.get("startrecord", "1") or 1)
             end = int(params.get("endrecord", str(start + site.HANWEB_PER_PAGE - 1)) or start)
             body = site.dataproxy(self.portal.state, start, end)
-            self._send(200, body, {"Content-Type": "text/xml; charset=utf-8"}, head)
+            self.send(200, body, {"Content-Type": "text/xml; charset=utf-8"}, head)
             return
         res = self.portal.resource(path)
         if res is None:
             body = site.small_page("页面不存在", "", ["您访问的页面不存在或已被删除。"])
-            self._send(404, body, {"Content-Type": "text/html; charset=utf-8"}, head)
+            self.send(404, body, {"Content-Type": "text/html; charset=utf-8"}, head)
             return
         if res.fault and self._fault(res, head, path, query):
             return
@@ -173,25 +154,13 @@ class _Handler(BaseHTTPRequestHandler):
                 headers["ETag"] = res.etag_value
             if res.last_modified:
                 headers["Last-Modified"] = res.last_modified
-            if self._not_modified(res):
-                self._send(304, b"", headers, True)
+            if self.not_modified(res.etag_value if res.etag else None, res.last_modified):
+                self.send(304, b"", headers, True)
                 return
         body = res.body.replace(b"{port}", str(self.portal.port).encode())
         if res.volatile:
             body = self.portal.noise(body)
-        self._send(res.status, body, headers, head)
-
-    def _not_modified(self, res: site.Resource) -> bool:
-        inm = self.headers.get("If-None-Match")
-        if inm is not None:
-            return res.etag and res.etag_value in [t.strip() for t in inm.split(",")]
-        ims = self.headers.get("If-Modified-Since")
-        if ims and res.last_modified:
-            try:
-                return parsedate_to_datetime(ims) >= parsedate_to_datetime(res.last_modified)
-            except (TypeError, ValueError):
-                return False
-        return False
+        self.send(res.status, body, headers, head)
 
     def _fault(self, res: site.Resource, head: bool, path: str, query: str) -> bool:
         """Answer a fault case; False when the request passes (the challenge cookie came back)."""
@@ -200,19 +169,19 @@ class _Handler(BaseHTTPRequestHandler):
             if f"{site.CHALLENGE_COOKIE}={site.CHALLENGE_VALUE}" in (self.headers.get("Cookie") or ""):
                 return False
             cookie = f"{site.CHALLENGE_COOKIE}={site.CHALLENGE_VALUE}; Path=/; Max-Age=3600"
-            self._send(412, site.challenge_page(), {**html, "Set-Cookie": cookie}, head)
+            self.send(412, site.challenge_page(), {**html, "Set-Cookie": cookie}, head)
         elif res.fault == "blocked":
             cookie = f"__jsluid_h={hashlib.md5(path.encode()).hexdigest()}; Path=/; HttpOnly"
-            self._send(521, site.challenge_page(), {**html, "Set-Cookie": cookie}, head)
+            self.send(521, site.challenge_page(), {**html, "Set-Cookie": cookie}, head)
         elif res.fault == "foreign":
             location = self.portal.foreign_url + site.FOREIGN_LANDING
-            self._send(302, b"", {"Location": location}, head)
+            self.send(302, b"", {"Location": location}, head)
         elif res.fault == "loop":
             location = path if "from=loop" in query else f"{path}?from=loop"
-            self._send(302, b"", {"Location": location}, head)
+            self.send(302, b"", {"Location": location}, head)
         elif res.fault == "huge":
             headers = {**html, "Content-Encoding": "gzip"}
-            self._send(200, site.huge_gzip(), headers, head)
+            self.send(200, site.huge_gzip(), headers, head)
         elif res.fault == "flaky":
             if self.portal.flaky_attempt(path) % 2 == 0:
                 return False
@@ -224,22 +193,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
             self.close_connection = True
-            self._log(200)
+            self.sent(200)
         else:
             return False
         return True
 
-    def _send(self, status: int, body: bytes, headers: dict[str, str], head: bool) -> None:
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if not head and body:
-            self.wfile.write(body)
-        self._log(status)
-
-    def _log(self, status: int) -> None:
+    def sent(self, status: int) -> None:
         parts = urlsplit(self.path)
         headers = {k.lower(): v for k, v in self.headers.items()}
         self.portal.hits.append(Hit(self.command, parts.path, parts.query, headers, status))

@@ -20,11 +20,11 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
-from scheduler.triggers import Schedule
-from tracker.models import CrawlOutcome, CrawlRun, Source, as_utc
+from tracker.models import CrawlOutcome, CrawlRun, Source
+from tracker.schedule import Schedule
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def last_started(session: Session) -> dict[str, datetime]:
         .where(CrawlRun.outcome.not_in(CUT_SHORT))
         .group_by(Source.name)
     )
-    return {name: started for name, started in ((n, as_utc(s)) for n, s in rows) if started is not None}
+    return {name: started for name, started in rows if started is not None}
 
 
 def due_sources(
@@ -84,37 +84,35 @@ def close_orphans(
     being crawled by this process right now and are left alone.
     """
     now = now or datetime.now(UTC)
+    running = CrawlRun.outcome == CrawlOutcome.RUNNING
     closed = 0
     if scheduler_gone:
-        result = session.execute(
-            update(CrawlRun)
-            .where(CrawlRun.outcome == CrawlOutcome.RUNNING, CrawlRun.trigger.in_(SCHEDULER_TRIGGERS))
-            .values(
-                outcome=CrawlOutcome.KILLED,
-                finished_at=now,
-                error="the scheduler that started this crawl stopped without closing it",
-            )
-            .execution_options(synchronize_session=False)
+        closed += _kill(
+            session,
+            running & CrawlRun.trigger.in_(SCHEDULER_TRIGGERS),
+            now,
+            "the scheduler that started this crawl stopped without closing it",
         )
-        closed += int(result.rowcount or 0)  # type: ignore[attr-defined]
     for name, timeout in timeouts.items():
         if name in busy:
             continue
         cutoff = now - timedelta(seconds=timeout) - grace
         source_id = select(Source.id).where(Source.name == name).scalar_subquery()
-        result = session.execute(
-            update(CrawlRun)
-            .where(
-                CrawlRun.source_id == source_id,
-                CrawlRun.outcome == CrawlOutcome.RUNNING,
-                CrawlRun.started_at < cutoff,
-            )
-            .values(
-                outcome=CrawlOutcome.KILLED,
-                finished_at=now,
-                error="no process finished this run (the scheduler or the crawl died)",
-            )
-            .execution_options(synchronize_session=False)
+        closed += _kill(
+            session,
+            running & (CrawlRun.source_id == source_id) & (CrawlRun.started_at < cutoff),
+            now,
+            "no process finished this run (the scheduler or the crawl died)",
         )
-        closed += int(result.rowcount or 0)  # type: ignore[attr-defined]
     return closed
+
+
+def _kill(session: Session, which: ColumnElement[bool], now: datetime, error: str) -> int:
+    """Close the ``which`` runs as killed, saying why; returns how many."""
+    result = session.execute(
+        update(CrawlRun)
+        .where(which)
+        .values(outcome=CrawlOutcome.KILLED, finished_at=now, error=error)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

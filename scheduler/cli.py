@@ -9,7 +9,7 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, overload
 
 import click
 
@@ -22,6 +22,11 @@ from tracker.exitcodes import (
     EXIT_PARTIAL,
     EXIT_USAGE,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.exc import DBAPIError
+
+    from tracker.config import Config
 
 CONFIG_HELP = "Sources file (default: GOVWATCH_CONFIG or ./govwatch.toml)."
 
@@ -38,17 +43,53 @@ def config_option(help: str = CONFIG_HELP) -> Callable[[Any], Any]:
     )
 
 
+@overload
+def load_sources(config_path: Path | None, *, required: Literal[True] = True) -> Config: ...
+@overload
+def load_sources(config_path: Path | None, *, required: bool) -> Config | None: ...
+
+
+def load_sources(config_path: Path | None, *, required: bool = True) -> Config | None:
+    """The sources file of a command: a user's bad file is one line and the config-error exit code.
+
+    With ``required=False`` (commands that work without one) the problem is a warning and the
+    answer is None.
+    """
+    from tracker.config import ConfigError, load_config
+
+    try:
+        return load_config(config_path)
+    except ConfigError as exc:
+        if required:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        click.echo(f"warning: {exc}", err=True)
+        return None
+
+
+def check_crawl_environment() -> None:
+    """A bad environment value of the crawls (``GOVWATCH_RECORD_WORKERS``) is one line and the
+    config-error exit code, before any run row is written, whoever launches the crawls."""
+    from crawler.recording import worker_count
+
+    try:
+        worker_count("")
+    except ValueError as exc:
+        click.echo(f"error: environment: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
 # name -> "module:attribute". Loading on demand keeps `govwatch --help` and quick
 # commands from importing Scrapy, APScheduler or the normaliser they do not use.
 COMMANDS: dict[str, str] = {
     "normalize": "scheduler.commands.normalize_cmd:normalize",
-    "changes": "scheduler.commands.store_cmds:changes",
-    "history": "scheduler.commands.store_cmds:history",
-    "show": "scheduler.commands.store_cmds:show",
-    "diff": "scheduler.commands.store_cmds:diff",
-    "targets": "scheduler.commands.store_cmds:targets",
-    "reprocess": "scheduler.commands.store_cmds:reprocess",
-    "db": "scheduler.commands.store_cmds:db",
+    "changes": "scheduler.commands.query_cmds:changes",
+    "history": "scheduler.commands.query_cmds:history",
+    "show": "scheduler.commands.query_cmds:show",
+    "diff": "scheduler.commands.query_cmds:diff",
+    "targets": "scheduler.commands.query_cmds:targets",
+    "reprocess": "scheduler.commands.admin_cmds:reprocess",
+    "db": "scheduler.commands.admin_cmds:db",
     "sources": "scheduler.commands.crawl_cmds:sources",
     "crawl": "scheduler.commands.crawl_cmds:crawl",
     "run": "scheduler.commands.run_cmds:run",
@@ -162,15 +203,19 @@ def main(argv: list[str] | None = None) -> Any:
             sys.exit(EXIT_FAILURE)
         if not isinstance(exc, OperationalError):
             raise
-        # An unreachable or unusable database is an operating condition, not a bug: no traceback.
-        from tracker.db import explain_failure
-        from tracker.env import database_url
+        database_unusable(exc)
 
-        reason = str(exc.orig or exc).strip().splitlines()[0]
-        with contextlib.suppress(DatabaseURLError):
-            reason = explain_failure(database_url(), reason)
-        click.echo(f"error: cannot use the database (GOVWATCH_DATABASE_URL): {reason}", err=True)
-        sys.exit(EXIT_FAILURE)
+
+def database_unusable(exc: DBAPIError) -> NoReturn:
+    """An unreachable or unusable database is an operating condition, not a bug: one line, exit 1."""
+    from tracker.db import explain_failure
+    from tracker.env import DatabaseURLError, database_url
+
+    reason = str(exc.orig or exc).strip().splitlines()[0]
+    with contextlib.suppress(DatabaseURLError):
+        reason = explain_failure(database_url(), reason)
+    click.echo(f"error: cannot use the database (GOVWATCH_DATABASE_URL): {reason}", err=True)
+    sys.exit(EXIT_FAILURE)
 
 
 if __name__ == "__main__":

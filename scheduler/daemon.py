@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -25,13 +25,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.catchup import close_orphans, due_sources
 from scheduler.lock import HEARTBEAT_SECONDS, STALE_AFTER_SECONDS, LockLost, SchedulerLease
-from scheduler.runner import CrawlResult, CrawlRunner
-from scheduler.triggers import Schedule, ScheduleError, parse_schedule
+from scheduler.runner import CrawlRunner
+from scheduler.triggers import trigger_for
 from tracker.db import session_scope
 from tracker.notify import RetryPolicy, deliver_pending
+from tracker.runs import CrawlResult
+from tracker.schedule import Schedule, ScheduleError, parse_schedule
 
 if TYPE_CHECKING:
     from scheduler.queue import QueueClient
+    from tracker.config import Config, SourceConfig
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +55,9 @@ class DaemonSettings:
     executor: str = "local"  # "queue": due crawls become jobs for `govwatch worker` (scheduler.queue)
 
 
-def _schedule_of(source: Any) -> Schedule:
+def _schedule_of(source: SourceConfig) -> Schedule:
     try:
-        return parse_schedule(source.schedule)
+        return parse_schedule(source.schedule or "")
     except ScheduleError as exc:
         raise ScheduleError(f"source {source.name!r}: {exc}") from exc
 
@@ -64,7 +67,7 @@ class Daemon:
 
     def __init__(
         self,
-        config: Any,
+        config: Config,
         factory: sessionmaker[Session],
         database_url: str,
         config_path: Path | None = None,
@@ -82,7 +85,7 @@ class Daemon:
             from scheduler.queue import QueueClient
 
             self.queue = QueueClient(database_url)  # QueueUnavailable on SQLite
-        self.scheduled: list[tuple[Any, Schedule]] = [
+        self.scheduled: list[tuple[SourceConfig, Schedule]] = [
             (source, _schedule_of(source)) for source in config.sources if source.schedule
         ]
         self.scheduler = BackgroundScheduler(
@@ -183,7 +186,7 @@ class Daemon:
             anchor = None if overdue or item.last_started is None else item.last_started
             self.scheduler.add_job(
                 self.crawl,
-                schedule.trigger(jitter=source.jitter_seconds, start=anchor),
+                trigger_for(schedule, jitter=source.jitter_seconds, start=anchor),
                 args=[source.name, "schedule"],
                 id=f"crawl:{source.name}",
                 name=f"crawl {source.name} ({schedule.text})",

@@ -18,7 +18,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.models import SchedulerLock, as_utc
+from tracker.models import SchedulerLock
 from tracker.runs import process_alive
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ class SchedulerLease:
             row = current_holder(session, self.name)
             if row is None:  # released between our INSERT and this read: try once more
                 return self.acquire()
-            old_holder, old_beat = row.holder, as_utc(row.heartbeat_at)
+            old_holder, old_beat = row.holder, row.heartbeat_at
         stale = old_beat < now - self.stale_after or _holder_is_dead_local_process(old_holder)
         if not stale:
             raise LockHeld(old_holder, old_beat)
@@ -96,7 +96,7 @@ class SchedulerLease:
         if not taken:
             with self.factory() as session:
                 row = current_holder(session, self.name)
-                raise LockHeld(row.holder if row else "unknown", as_utc(row.heartbeat_at) if row else now)
+                raise LockHeld(row.holder if row else "unknown", row.heartbeat_at if row else now)
         log.warning("took over the stale scheduler lease of %s (last heartbeat %s)", old_holder, old_beat)
         return None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Console
@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session
 from scheduler.catchup import last_started
 from scheduler.lock import LOCK_NAME, STALE_AFTER_SECONDS, current_holder
 from scheduler.queue import queue_jobs
-from scheduler.triggers import ScheduleError, parse_schedule
-from tracker.models import as_utc
 from tracker.notify.outbox import failed_deliveries, outbox_counts
 from tracker.runs import last_runs, public_counts
+from tracker.schedule import ScheduleError, parse_schedule
+
+if TYPE_CHECKING:
+    from tracker.config import Config
 
 OUTCOME_COLOURS = {"ok": "green", "partial": "yellow", "running": "cyan"}
 
@@ -64,10 +66,10 @@ class Status:
         return result
 
 
-def collect_status(session: Session, config: Any | None, now: datetime | None = None) -> Status:
+def collect_status(session: Session, config: Config | None, now: datetime | None = None) -> Status:
     now = now or datetime.now(UTC)
     lease = current_holder(session, LOCK_NAME)
-    beat = as_utc(lease.heartbeat_at) if lease else None
+    beat = lease.heartbeat_at if lease else None
     alive = beat is not None and beat >= now - timedelta(seconds=STALE_AFTER_SECONDS)
     runs = last_runs(session)
     # Next runs follow the same rule as the scheduler's catch-up (crawls cut short do not count).
@@ -82,8 +84,8 @@ def collect_status(session: Session, config: Any | None, now: datetime | None = 
         if run is not None:
             item.last_run_id = run.id
             item.last_trigger = run.trigger
-            item.last_started = as_utc(run.started_at)
-            item.last_finished = as_utc(run.finished_at)
+            item.last_started = run.started_at
+            item.last_finished = run.finished_at
             item.last_outcome = run.outcome
             item.last_counts = public_counts(run.counts)
             item.last_error = run.error

@@ -31,14 +31,15 @@ import ipaddress
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Set
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from tracker import events
 from tracker.env import config_path
+from tracker.schedule import ScheduleError, parse_interval, parse_schedule
 
 PLATFORMS = ("generic", "hanweb", "trs")
 CHANNEL_TYPES = ("console", "jsonl", "webhook", "email", "apprise")
@@ -52,9 +53,6 @@ DEFAULT_DOWNLOAD_DELAY = 1.0
 DEFAULT_CONCURRENCY = 2
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
-_EVERY_RE = re.compile(r"^every\s+(\d+)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?|d|days?)$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_CRON_FIELD_RE = re.compile(r"^[\d*/,\-A-Za-z?]+$")
 _ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 DEFAULT_FETCH_TIMEOUT_SECONDS = 30.0
@@ -220,14 +218,6 @@ def bare_host_origins(hosts: Iterable[str], start_urls: Iterable[str]) -> frozen
     return frozenset((host, port) for host in hosts for port in ports)
 
 
-def parse_interval(schedule: str) -> int | None:
-    """``"every 30s"`` -> 30, ``"every 6h"`` -> 21600; None when it is not an interval."""
-    match = _EVERY_RE.match(schedule.strip().lower())
-    if not match:
-        return None
-    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)[0]]
-
-
 def channel_routes(config: Config, source_name: str) -> dict[str, frozenset[str] | None]:
     """Channels that apply to one source, each mapped to the change kinds it wants (None = all)."""
     source_kinds = next((s.notify_kinds for s in config.sources if s.name == source_name), None)
@@ -364,7 +354,7 @@ def _table(value: Any, where: str) -> dict[str, Any]:
     return value
 
 
-def _check_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
+def _check_keys(table: Mapping[str, Any], allowed: Set[str], where: str) -> None:
     unknown = sorted(set(table) - allowed)
     if not unknown:
         return
@@ -383,19 +373,8 @@ def _unique(names: list[str], where: str, what: str) -> None:
         seen.add(name)
 
 
-_SETTINGS_KEYS = {
-    "contact",
-    "user_agent",
-    "download_delay",
-    "concurrency",
-    "obey_robots",
-    "max_pages",
-    "max_depth",
-    "timeout_seconds",
-    "fetch_timeout_seconds",
-    "min_bytes_per_second",
-    "executor",
-}
+# The fields a table may hold are the fields of its dataclass: a new setting is one edit.
+_SETTINGS_KEYS = frozenset(f.name for f in fields(Settings))
 EXECUTORS = ("local", "queue")
 
 
@@ -425,28 +404,8 @@ def _executor(value: str, where: str) -> str:
     return value
 
 
-_SOURCE_KEYS = {
-    "name",
-    "start_urls",
-    "allowed_hosts",
-    "platform",
-    "schedule",
-    "jitter_seconds",
-    "timeout_seconds",
-    "detail_url_pattern",
-    "list_selector",
-    "max_pages",
-    "max_depth",
-    "download_delay",
-    "concurrency",
-    "obey_robots",
-    "allow_private_addresses",
-    "notify_kinds",
-    "include",
-    "exclude",
-    "fetch_timeout_seconds",
-    "min_bytes_per_second",
-}
+# ``origins`` is derived from allowed_hosts and start_urls, never written.
+_SOURCE_KEYS = frozenset(f.name for f in fields(SourceConfig)) - {"origins"}
 
 
 def _parse_source(item: Any, index: int, defaults: Settings, where: str) -> SourceConfig:
@@ -534,7 +493,7 @@ def _parse_patterns(f: _Fields, key: str) -> tuple[str, ...]:
     return tuple(patterns)
 
 
-_CHANNEL_KEYS = {"name", "type", "url", "kinds", "sources", "options"}
+_CHANNEL_KEYS = frozenset(f.name for f in fields(ChannelConfig))
 
 
 def _parse_channel(item: Any, index: int, where: str, env: Mapping[str, str]) -> ChannelConfig:
@@ -601,31 +560,11 @@ def _valid_host(host: str) -> bool:
         return bool(_HOST_RE.match(host))
 
 
-def check_schedule(schedule: str) -> str | None:
-    """What is wrong with a ``schedule`` text, or None: the one check for the file, ``crawl`` and ``run``."""
-    if schedule.lower().startswith("every"):
-        seconds = parse_interval(schedule)
-        if seconds is None or seconds <= 0:
-            return f"{schedule!r}: write e.g. 'every 30s', 'every 15m', 'every 6h', 'every 1d'"
-        return None
-    fields = schedule.split()
-    if len(fields) != 5 or not all(_CRON_FIELD_RE.match(part) for part in fields):
-        return f"{schedule!r} is neither an interval ('every 6h') nor a 5-field cron expression ('0 6 * * *')"
-    # Fields out of range ('99 6 * * *') pass the shape check: APScheduler, which runs the
-    # schedule, is the one to ask.
-    from apscheduler.triggers.cron import CronTrigger
-
-    try:
-        CronTrigger.from_crontab(schedule)
-    except ValueError as exc:
-        return f"{schedule!r} is not a valid cron expression: {exc}"
-    return None
-
-
 def _check_schedule(schedule: str, f: _Fields) -> None:
-    problem = check_schedule(schedule)
-    if problem is not None:
-        raise f.fail("schedule", problem)
+    try:
+        parse_schedule(schedule)
+    except ScheduleError as exc:
+        raise f.fail("schedule", str(exc)) from None
 
 
 def _check_selector(selector: str, f: _Fields) -> None:

@@ -25,6 +25,7 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
+from tracker.events import ChangeKind
 from tracker.normalize.numbers import canonical_text
 from tracker.normalize.targets import comparable
 from tracker.textdiff import opcodes, similarity
@@ -40,7 +41,7 @@ EXCERPT_CONTEXT = 24
 
 @dataclass(frozen=True, slots=True)
 class ChangeEvent:
-    kind: str
+    kind: str  # a ChangeKind (a str, as stored and serialised)
     details: dict[str, Any] = field(default_factory=dict)
 
 
@@ -73,14 +74,16 @@ def _metadata_events(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Cha
     events: list[ChangeEvent] = []
     old_title, new_title = old.get("title") or "", new.get("title") or ""
     if old_title != new_title:
-        events.append(ChangeEvent("metadata_changed", {"field": "title", "old": old_title, "new": new_title}))
+        events.append(
+            ChangeEvent(ChangeKind.METADATA_CHANGED, {"field": "title", "old": old_title, "new": new_title})
+        )
     old_meta: Mapping[str, Any] = old.get("metadata") or {}
     new_meta: Mapping[str, Any] = new.get("metadata") or {}
     for name in _touched_keys(dict(old_meta), dict(new_meta)):
         before, after = old_meta.get(name), new_meta.get(name)
         if (before or None) == (after or None):  # "" and a missing field are the same absence
             continue
-        events.append(ChangeEvent("metadata_changed", {"field": name, "old": before, "new": after}))
+        events.append(ChangeEvent(ChangeKind.METADATA_CHANGED, {"field": name, "old": before, "new": after}))
     return events
 
 
@@ -105,7 +108,7 @@ def _material_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str
 
 
 def _target_event(
-    kind: str, key: str, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None
+    kind: ChangeKind, key: str, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None
 ) -> ChangeEvent:
     current = new if new is not None else old
     assert current is not None
@@ -167,21 +170,23 @@ def _target_events(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Chang
     for key in _touched_keys(dict(old), dict(new)):
         if key in old and key in new:
             if _material_change(old[key], new[key]):
-                events.append(_target_event("target_changed", key, old[key], new[key]))
+                events.append(_target_event(ChangeKind.TARGET_CHANGED, key, old[key], new[key]))
         elif key in old:
             removed.append(key)
         else:
             added.append(key)
     pairs = _pair_drift(removed, added, old, new)
     for old_key, new_key in pairs:
-        event = _target_event("target_changed", new_key, old[old_key], new[new_key])
+        event = _target_event(ChangeKind.TARGET_CHANGED, new_key, old[old_key], new[new_key])
         event.details["old_key"] = old_key
         event.details["old_indicator"] = old[old_key].get("indicator")
         events.append(event)
     paired_old = {p[0] for p in pairs}
     paired_new = {p[1] for p in pairs}
-    events += [_target_event("target_removed", k, old[k], None) for k in removed if k not in paired_old]
-    events += [_target_event("target_added", k, None, new[k]) for k in added if k not in paired_new]
+    events += [
+        _target_event(ChangeKind.TARGET_REMOVED, k, old[k], None) for k in removed if k not in paired_old
+    ]
+    events += [_target_event(ChangeKind.TARGET_ADDED, k, None, new[k]) for k in added if k not in paired_new]
     return events
 
 
@@ -292,6 +297,6 @@ def _content_event(
     room = MAX_EXCERPTS - len(excerpts)
     excerpts += [{"op": "removed", "old": _clip(p, 0, len(p))} for p in removed[:room]]
     return ChangeEvent(
-        "content_changed",
+        ChangeKind.CONTENT_CHANGED,
         {"added": len(added), "removed": len(removed), "edited": len(edited), "excerpts": excerpts},
     )

@@ -10,28 +10,12 @@ from feedgen.feed import FeedGenerator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker import events
-from tracker.models import Change, Document, Source, as_utc
+from tracker import events, query
+from tracker.models import Document
 from tracker.notify.digest import event_lines, printable
-from tracker.notify.outbox import change_rows
 
 FEED_ID = "urn:govwatch:changes"
 DEFAULT_LIMIT = 100
-
-
-def recent_change_ids(
-    session: Session,
-    source: str | None = None,
-    limit: int = DEFAULT_LIMIT,
-    *,
-    document_id: int | None = None,
-) -> list[int]:
-    stmt = select(Change.id).order_by(Change.detected_at.desc(), Change.id.desc()).limit(limit)
-    if source:
-        stmt = stmt.join(Source, Change.source_id == Source.id).where(Source.name == source)
-    if document_id is not None:
-        stmt = stmt.where(Change.document_id == document_id)
-    return list(session.scalars(stmt))
 
 
 def build_feed(
@@ -60,12 +44,12 @@ def build_feed(
     feed.generator("govwatch")
     if self_url:
         feed.link(href=self_url, rel="self")
-    stamps: list[datetime] = [s for r in rows if (s := as_utc(r.get("detected_at"))) is not None]
+    stamps: list[datetime] = [s for r in rows if (s := r.get("detected_at")) is not None]
     updated = max(stamps, default=None)
     feed.updated(updated or datetime.now(UTC))
     # feedgen prepends entries, so add oldest first to get newest first in the document.
     oldest = datetime.min.replace(tzinfo=UTC)
-    for row in sorted(rows, key=lambda r: (as_utc(r["detected_at"]) or oldest, r["id"])):
+    for row in sorted(rows, key=lambda r: (r["detected_at"] or oldest, r["id"])):
         entry = feed.add_entry()
         entry.id(f"{FEED_ID}:change:{row['id']}")
         lines = event_lines(str(row["kind"]), row.get("details"))
@@ -73,7 +57,7 @@ def build_feed(
         # The event itself in the title: a reader's list shows which target moved, not only where.
         entry.title(printable(f"【{title}】{lines[0]}"))
         entry.link(href=link_for(row) if link_for else str(row["url"]), rel="alternate")
-        detected = as_utc(row.get("detected_at")) or datetime.now(UTC)
+        detected = row.get("detected_at") or datetime.now(UTC)
         entry.updated(detected)
         entry.published(detected)
         entry.category(term=str(row["kind"]), label=events.label(str(row["kind"])))
@@ -99,7 +83,7 @@ def feed_xml(
     link_for: Callable[[dict[str, Any]], str] | None = None,
 ) -> bytes:
     """The feed of the latest ``limit`` events: of everything, of one source, or of one document."""
-    rows = change_rows(session, recent_change_ids(session, source, limit, document_id=document_id))
+    rows = query.changes(session, source=source, limit=limit, document_id=document_id)
     document = None
     if document_id is not None:
         title = session.scalar(select(Document.title).where(Document.id == document_id))

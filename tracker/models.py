@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import Any, overload
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -20,7 +20,9 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 # Constraint names must be deterministic so that migrations can drop/alter them
 # on every backend (SQLite batch mode needs names to recreate tables).
@@ -40,25 +42,35 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-@overload
-def as_utc(moment: datetime) -> datetime: ...
-@overload
-def as_utc(moment: datetime | None) -> datetime | None: ...
-def as_utc(moment: datetime | None) -> datetime | None:
-    """A stored moment as an aware UTC datetime.
+class UTCDateTime(TypeDecorator[datetime]):
+    """A moment, stored in UTC and always read back as an aware UTC datetime.
 
-    Everything is stored in UTC, but SQLite hands datetimes back naive and PostgreSQL in
-    the session's time zone.
+    SQLite hands datetimes back naive and PostgreSQL in the session's time zone; reading every
+    one through this type spares each caller its own conversion. The DDL is that of
+    ``DateTime(timezone=True)``, so the schema (and its migrations) stay as they are.
     """
-    if moment is None:
-        return None
-    return moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        # SQLite stores the wall-clock fields only (an aware moment in another zone would be
+        # written as that zone's time) and PostgreSQL reads a naive one in the session's zone:
+        # everything goes in as aware UTC, a naive moment taken to be UTC already.
+        if value is None:
+            return None
+        return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute
-        datetime: DateTime(timezone=True),
+        datetime: UTCDateTime(),
         dict[str, Any]: JSONType,
     }
 

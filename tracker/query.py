@@ -15,7 +15,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from tracker.events import ChangeKind
-from tracker.models import Change, Document, DocumentKind, Fetch, FetchOutcome, Source, Version, as_utc
+from tracker.models import Change, Document, DocumentKind, Fetch, FetchOutcome, Source, Version
 
 DOCUMENT_EVENTS = frozenset({ChangeKind.DOCUMENT_REMOVED, ChangeKind.DOCUMENT_RESTORED})
 # The JSON Lines fields of `govwatch changes --json`, in order (README.md documents them).
@@ -75,8 +75,7 @@ def changes(  # noqa: PLR0917 - the positional order is the documented contract
     """
     stmt = _changes_stmt()
     if since is not None:
-        since = since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)
-        stmt = stmt.where(Change.detected_at >= since)
+        stmt = stmt.where(Change.detected_at >= since)  # compared in UTC (models.UTCDateTime)
     if source:
         stmt = stmt.where(Source.name == source)
     if kinds:
@@ -93,8 +92,6 @@ def changes(  # noqa: PLR0917 - the positional order is the documented contract
     if limit is not None:
         stmt = stmt.limit(limit)
     rows = [dict(zip(ROW_FIELDS, row, strict=True)) for row in session.execute(stmt)]
-    for row in rows:
-        row["detected_at"] = as_utc(row["detected_at"])
     rows.reverse()
     return rows
 
@@ -137,7 +134,7 @@ def history(session: Session, doc_ref: Document | str | int) -> list[dict[str, A
         entry: dict[str, Any] = {
             "seq": seq,
             "version_id": vid,
-            "at": as_utc(created_at),
+            "at": created_at,
             "fingerprint": fingerprint,
             "normalizer": normalizer,
             "kinds": [],
@@ -206,13 +203,13 @@ def target_history(session: Session, doc: Document) -> list[dict[str, Any]]:
             entry["points"].append(
                 {
                     "seq": seq,
-                    "at": as_utc(created_at),
+                    "at": created_at,
                     **{f: target.get(f) for f in ("value", "value_max", "unit", "qualifier", "text")},
                 }
             )
         for name, entry in series.items():
             if name not in seen:
-                entry["points"].append({"seq": seq, "at": as_utc(created_at), "absent": True})
+                entry["points"].append({"seq": seq, "at": created_at, "absent": True})
     return list(series.values())
 
 
@@ -243,9 +240,9 @@ def changes_page(
     """
     stmt = _changes_stmt().add_columns(Change.crawl_run_id)
     if since is not None:
-        stmt = stmt.where(Change.detected_at >= _aware(since))
+        stmt = stmt.where(Change.detected_at >= since)
     if until is not None:
-        stmt = stmt.where(Change.detected_at < _aware(until))
+        stmt = stmt.where(Change.detected_at < until)
     if source:
         stmt = stmt.where(Source.name == source)
     if kinds is not None:
@@ -269,15 +266,9 @@ def changes_page(
         stmt = stmt.where(Change.detected_at <= anchor, (Change.detected_at < anchor) | (Change.id < before))
     stmt = stmt.order_by(Change.detected_at.desc(), Change.id.desc()).limit(limit + 1)
     rows = [dict(zip((*ROW_FIELDS, "crawl_run_id"), row, strict=True)) for row in session.execute(stmt)]
-    for row in rows:
-        row["detected_at"] = as_utc(row["detected_at"])
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (rows[-1]["id"] if more and rows else None)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def source_names(session: Session) -> list[str]:
@@ -340,7 +331,7 @@ def run_failures(
                     "outcome": outcome,
                     "status_code": status_code,
                     "error": error,
-                    "at": as_utc(fetched_at),
+                    "at": fetched_at,
                 }
             )
     return out
@@ -383,7 +374,7 @@ def attachments(session: Session, doc: Document) -> list[Document]:
 def versions_list(session: Session, doc: Document) -> list[dict[str, Any]]:
     """The document's versions, oldest first, without their snapshots: ``{seq, at, fingerprint}``."""
     return [
-        {"seq": seq, "at": as_utc(created_at), "fingerprint": fingerprint, "normalizer": normalizer}
+        {"seq": seq, "at": created_at, "fingerprint": fingerprint, "normalizer": normalizer}
         for seq, created_at, fingerprint, normalizer in session.execute(
             select(Version.seq, Version.created_at, Version.fingerprint, Version.normalizer)
             .where(Version.document_id == doc.id)

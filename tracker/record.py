@@ -22,7 +22,6 @@ revert: its events keep their kinds and carry ``details.revert_of`` = that versi
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
 from functools import cache
@@ -39,7 +38,6 @@ from tracker.diff import ChangeEvent, diff_snapshots
 from tracker.models import (
     Base,
     Change,
-    Delivery,
     Document,
     DocumentKind,
     DocumentStatus,
@@ -137,7 +135,6 @@ def record(
     session: Session,
     page: PageFetch,
     *,
-    channels: Mapping[str, frozenset[str] | None] | None = None,
     examined: Examined | None = None,
 ) -> RecordResult:
     """Record one fetch of ``page`` (see the module docstring); the caller commits.
@@ -146,7 +143,7 @@ def record(
     """
     content = examined if examined is not None else examine(page)
     begin_write(session)
-    recorder = _Recorder(session, page, source_id(session, page.source), channels or {})
+    recorder = _Recorder(session, page, source_id(session, page.source))
     if content.snapshot is None:
         assert content.outcome is not None
         return recorder.no_content(content.outcome, content.error)
@@ -159,13 +156,11 @@ class _Recorder:
         session: Session,
         page: PageFetch,
         source_id: int,
-        channels: Mapping[str, frozenset[str] | None],
     ) -> None:
         self.session = session
         self.error: str | None = None
         self.page = page
         self.source_id = source_id
-        self.channels = channels
         self.changes: list[dict[str, Any]] = []
         # SQLite keeps no offset: every stored moment is UTC, so convert before storing.
         fetched = page.fetched_at
@@ -382,14 +377,6 @@ class _Recorder:
         self, outcome: FetchOutcome, document: Document | None, version_id: int | None, fetch_id: int
     ) -> RecordResult:
         change_ids = [_insert(self.session, Change, change) for change in self.changes]
-        deliveries = [
-            {"change_id": change_id, "channel": channel}
-            for change_id, change in zip(change_ids, self.changes, strict=True)
-            for channel, kinds in self.channels.items()
-            if kinds is None or change["kind"] in kinds
-        ]
-        if deliveries:
-            self.session.connection().execute(insert(Delivery), deliveries)
         return RecordResult(
             outcome=outcome,
             document_id=document.id if document is not None else None,

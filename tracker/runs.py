@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker.config import DEFAULT_TIMEOUT_SECONDS
-from tracker.models import CrawlOutcome, CrawlRun, Source, as_utc
+from tracker.models import CrawlOutcome, CrawlRun, Source
 from tracker.processes import process_alive
 from tracker.store import begin_write, ensure_source
 
@@ -59,7 +59,7 @@ class CrawlAlreadyRunning(RuntimeError):
         self.source_name = source_name
         self.run_id = run.id
         self.pid = run.pid
-        started = as_utc(run.started_at)
+        started = run.started_at
         who = f"process {run.pid}" if run.pid else "a starting process"
         super().__init__(
             f"source {source_name!r} is already being crawled by {who} "
@@ -79,7 +79,7 @@ def _still_running(run: CrawlRun, now: datetime, stale_after: timedelta | None) 
     itself at that limit. A caller that does not know the limit (None) trusts a live
     process id and gives a run without one ``UNKNOWN_LIMIT``.
     """
-    age = now - as_utc(run.started_at)
+    age = now - run.started_at
     local = (run.counts or {}).get(HOST_KEY) in (None, this_host())
     if run.pid is not None and local and not process_alive(run.pid):
         return f"its process {run.pid} ended without closing the run (killed or crashed)"

@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from tracker.models import Document, Source, as_utc
+from tracker.models import Document, Source
 
 SNIPPET_CHARS = 120
 MAX_TERMS = 8
@@ -43,7 +44,7 @@ class Hit:
     url: str
     source: str
     status: str
-    detected_at: Any
+    detected_at: datetime  # when the document was last seen
     # (text, highlighted) pieces of one excerpt around the first match, for any renderer.
     snippet: list[tuple[str, bool]] = field(default_factory=list)
     title_segments: list[tuple[str, bool]] = field(default_factory=list)
@@ -122,7 +123,7 @@ def search(session: Session, query: str, *, limit: int = 20, offset: int = 0) ->
                 url=doc[1],
                 source=doc[2],
                 status=doc[3],
-                detected_at=as_utc(doc[4]),
+                detected_at=doc[4],
                 snippet=snippet(body or meta or "", words) or snippet(meta or "", words),
                 title_segments=highlight(title, words),
             )

@@ -10,14 +10,12 @@ from __future__ import annotations
 import weakref
 from datetime import datetime
 from functools import cache
-from typing import Any
 
-from sqlalchemy import Select, bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from tracker.models import Document, DocumentKind, Source, VolatileParameter, utcnow
-from tracker.upsert import insert_ignore
+from tracker.upsert import insert_ignore, insert_ignore_statement
 
 
 def validators(session: Session, source_name: str) -> dict[str, tuple[str | None, str | None]]:
@@ -74,7 +72,7 @@ def ensure_source(session: Session, name: str) -> Source:
 
 # Source ids known to be committed, per engine: sources are never deleted while a crawl runs,
 # and looking one up costs two statements on every recorded page.
-_SOURCE_IDS: weakref.WeakKeyDictionary[Any, dict[str, int]] = weakref.WeakKeyDictionary()
+_SOURCE_IDS: weakref.WeakKeyDictionary[Engine | Connection, dict[str, int]] = weakref.WeakKeyDictionary()
 
 
 def source_id(session: Session, name: str) -> int:
@@ -120,30 +118,6 @@ def _find_statement(lock: bool) -> Select[Document]:
     return stmt.with_for_update() if lock else stmt
 
 
-@cache
-def _create_statement(dialect: str) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # A concurrent writer may insert the same URL first: then nothing comes back.
-    return (
-        insert(Document)
-        .values({column: bindparam(column) for column in _NEW_DOCUMENT_COLUMNS})
-        .on_conflict_do_nothing(index_elements=["source_id", "url"])
-        .returning(Document)
-    )
-
-
-_NEW_DOCUMENT_COLUMNS = (
-    "source_id",
-    "url",
-    "kind",
-    "status",
-    "first_seen_at",
-    "last_seen_at",
-    "etag",
-    "last_modified",
-)
-
-
 def ensure_document(
     session: Session,
     source_id: int,
@@ -173,7 +147,11 @@ def ensure_document(
         "etag": etag,
         "last_modified": last_modified,
     }
-    created = session.scalars(_create_statement(session.get_bind().dialect.name), values).one_or_none()
+    # A concurrent writer may insert the same URL first: then nothing comes back.
+    stmt = insert_ignore_statement(
+        session.get_bind().dialect.name, Document, tuple(values), ("source_id", "url"), whole_row=True
+    )
+    created = session.scalars(stmt, values).one_or_none()
     if created is not None:
         return created, True
     document = find_document(session, source_id, url, lock=True)

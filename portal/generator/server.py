@@ -17,15 +17,15 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime, parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from email.utils import format_datetime
+from http.server import ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from portal.generator import dialects, render
 from portal.generator.build import DEFAULT_DOCS_PER_SITE, DEFAULT_SITES, DEFAULT_STATES, generate
 from portal.generator.model import Portal, Site
+from portal.http import PortalHandler
 
 VOLATILE = ("uid", "sid", "jsessionid", "_t", "timestamp", "rand", "t", "r", "token")
 CHALLENGE_COOKIE = "__jsl_clearance_s"
@@ -203,30 +203,14 @@ class GeneratedPortal:
         self.stop()
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
+class _Handler(PortalHandler):
     server_version = "Apache"
 
     @property
     def site_server(self) -> SiteServer:
         return self.server.site_server  # type: ignore[attr-defined]
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self._answer()
-
-    def do_HEAD(self) -> None:
-        self._answer(head=True)
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        form = self.rfile.read(length).decode("utf-8", "replace") if length else ""
-        self._answer(form=form)
-
-    def _answer(self, head: bool = False, form: str = "") -> None:
+    def answer(self, head: bool = False, form: str = "") -> None:
         server = self.site_server
         owner = server.owner
         state = owner.state
@@ -270,7 +254,7 @@ class _Handler(BaseHTTPRequestHandler):
         headers: dict[str, str] = {}
         if page.status == 200 and site.validators:
             headers = {"ETag": res.etag, "Last-Modified": res.last_modified}
-            if self._not_modified(res):
+            if self.not_modified(res.etag, res.last_modified):
                 self._send(304, b"", "", headers, True)
                 return
         self._send(page.status, self._fill(page.body), page.content_type, headers, head)
@@ -290,25 +274,5 @@ class _Handler(BaseHTTPRequestHandler):
             .replace(b"@@PORT@@", str(server.port).encode())
         )
 
-    def _not_modified(self, res: Resource) -> bool:
-        inm = self.headers.get("If-None-Match")
-        if inm is not None:
-            return res.etag in [t.strip() for t in inm.split(",")]
-        ims = self.headers.get("If-Modified-Since")
-        if ims:
-            try:
-                return parsedate_to_datetime(ims) >= parsedate_to_datetime(res.last_modified)
-            except (TypeError, ValueError):
-                return False
-        return False
-
     def _send(self, status: int, body: bytes, ctype: str, headers: dict[str, str], head: bool) -> None:
-        self.send_response(status)
-        if ctype:
-            self.send_header("Content-Type", ctype)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if not head and body:
-            self.wfile.write(body)
+        self.send(status, body, {"Content-Type": ctype, **headers} if ctype else headers, head)

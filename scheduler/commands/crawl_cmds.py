@@ -7,23 +7,21 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from scheduler.cli import EXIT_OK, EXIT_USAGE, config_option
-from tracker.config import Config, ConfigError, load_config
+from scheduler.cli import EXIT_OK, EXIT_USAGE, check_crawl_environment, config_option, load_sources
+from tracker.config import Config, SourceConfig
 from tracker.exitcodes import EXIT_INTERRUPTED, crawl_exit_code
 
+if TYPE_CHECKING:
+    from rich.text import Text
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from tracker.runs import CrawlResult
+
 PROGRESS_COLUMNS = ("pages", "new_versions", "changes", "errors", "blocked", "not_modified")
-
-
-def _load(config_path: Path | None) -> Config:
-    try:
-        return load_config(config_path)
-    except ConfigError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
 
 
 @click.command()
@@ -43,8 +41,7 @@ def sources(config_path: Path | None, as_json: bool, check: bool, discover_url: 
 
         run_discover(discover_url, config_path, as_json)
         return
-    config = _load(config_path)
-    _check_cron(config)
+    config = load_sources(config_path)
     if check:
         click.echo(f"ok: {config.path}: {len(config.sources)} source(s), {len(config.channels)} channel(s)")
         if not config.sources:
@@ -75,36 +72,7 @@ def sources(config_path: Path | None, as_json: bool, check: bool, discover_url: 
         console.print("channels: " + ", ".join(f"{c.name} ({c.type})" for c in config.channels))
 
 
-def _check_cron(config: Config) -> None:
-    """Cron fields out of range ('99 6 * * *') pass the file's syntax check; APScheduler's parser decides."""
-    from apscheduler.triggers.cron import CronTrigger
-
-    for src in config.sources:
-        if src.cron is None:
-            continue
-        try:
-            CronTrigger.from_crontab(src.cron)
-        except ValueError as exc:
-            click.echo(
-                f"error: {config.path}: source {src.name!r}: field 'schedule' {src.cron!r} "
-                f"is not a valid cron expression: {exc}",
-                err=True,
-            )
-            sys.exit(EXIT_USAGE)
-
-
-def _check_environment() -> None:
-    """A bad environment value is an error before any run row is written."""
-    from crawler.recording import worker_count
-
-    try:
-        worker_count("")
-    except ValueError as exc:
-        click.echo(f"error: environment: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
-
-
-def _source_json(src: Any) -> dict[str, Any]:
+def _source_json(src: SourceConfig) -> dict[str, Any]:
     return {
         "name": src.name,
         "platform": src.platform,
@@ -166,9 +134,8 @@ def crawl(
     5 when a source was skipped because another process is crawling it, 130 when Ctrl-C or SIGTERM
     stopped the crawl (what it had recorded stays).
     """
-    config = _load(config_path)
-    _check_cron(config)
-    _check_environment()
+    config = load_sources(config_path)
+    check_crawl_environment()
     names = list(source_names) or [s.name for s in config.sources]
     known = {s.name for s in config.sources}
     unknown = [n for n in names if n not in known]
@@ -199,7 +166,7 @@ def crawl(
 
 def _crawl_here(
     config: Config, names: list[str], processes: int | None, *, live: bool
-) -> tuple[list[Any], bool]:
+) -> tuple[list[CrawlResult], bool]:
     """Run the crawls through the one runner; Ctrl-C or SIGTERM stops them gracefully (True)."""
     from scheduler.interrupts import run_until_done
     from scheduler.runner import CrawlRequest, CrawlRunner, default_processes
@@ -263,7 +230,9 @@ def _crawl_queued(names: list[str], *, wait: bool, as_json: bool) -> list[dict[s
     return [_job_summary(factory, source, jobs.get(source), statuses) for source in names]
 
 
-def _job_summary(factory: Any, source: str, job_id: int | None, statuses: dict[int, str]) -> dict[str, Any]:
+def _job_summary(
+    factory: sessionmaker[Session], source: str, job_id: int | None, statuses: dict[int, str]
+) -> dict[str, Any]:
     from sqlalchemy import select
 
     from tracker.models import CrawlRun, Source
@@ -291,7 +260,7 @@ def _job_summary(factory: Any, source: str, job_id: int | None, statuses: dict[i
     return summary
 
 
-def _summary_of(result: Any) -> dict[str, Any]:
+def _summary_of(result: CrawlResult) -> dict[str, Any]:
     summary = {
         "source": result.source,
         "run_id": result.run_id,
@@ -318,7 +287,7 @@ class _Status:
         self.live = Live(self._render(), console=Console(stderr=True), transient=True, refresh_per_second=8)
         self.live.start()
 
-    def _render(self) -> Any:
+    def _render(self) -> Text:
         from rich.text import Text
 
         lines = []
@@ -338,17 +307,20 @@ class _Status:
 
 
 def _summary_table(summaries: list[dict[str, Any]]) -> None:
+    from rich import box
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
     colours = {"ok": "green", "partial": "yellow", "busy": "yellow"}
-    table = Table(title="crawl summary")
-    table.add_column("source")
-    table.add_column("outcome")
-    table.add_column("run")
+    # Fits an 80-column terminal without cutting a name or a heading short: one space between
+    # columns, two-word headings on two lines, and a long source name folded, never truncated.
+    table = Table(title="crawl summary", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=0)
+    table.add_column("source", overflow="fold", min_width=12)
+    table.add_column("outcome", no_wrap=True)
+    table.add_column("run", justify="right", no_wrap=True)
     for column in PROGRESS_COLUMNS:
-        table.add_column(column.replace("_", " "), justify="right")
+        table.add_column(column.replace("_", "\n"), justify="right", no_wrap=True)
     for s in summaries:
         counts = s.get("counts") or {}
         colour = colours.get(s.get("outcome", ""), "red")

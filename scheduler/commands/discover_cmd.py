@@ -5,6 +5,7 @@ A starting point for a sources file: each column's title, URL and how many docum
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from scheduler.cli import EXIT_FAILURE, EXIT_USAGE
+from scheduler.cli import EXIT_FAILURE, EXIT_USAGE, load_sources
 from tracker.config import ConfigError, Settings, load_config
 
 
@@ -21,13 +22,14 @@ def run_discover(url: str, config_path: Path | None, as_json: bool) -> None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         click.echo(f"error: --discover needs an absolute http:// or https:// URL, got {url!r}", err=True)
         sys.exit(EXIT_USAGE)
+    # The [settings] of an existing sources file (contact, delay), when there is one; a file
+    # named but wrong is an error rather than an exploration with other settings.
     settings = Settings()
-    try:  # the [settings] of an existing sources file (contact, delay), when there is one
-        settings = load_config(config_path).settings
-    except ConfigError as exc:
-        if config_path:  # named but wrong: say so rather than explore with other settings
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_USAGE)
+    if config_path:
+        settings = load_sources(config_path).settings
+    else:
+        with contextlib.suppress(ConfigError):
+            settings = load_config(None).settings
     from crawler.columns import discover, source_for
 
     source = source_for(url, settings)

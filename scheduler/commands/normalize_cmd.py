@@ -7,12 +7,15 @@ import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from tracker.normalize.pipeline import NormalizedPage
 
 from scheduler.cli import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 
@@ -48,7 +51,7 @@ def _read(arg: str, limit: int) -> tuple[bytes, dict[str, str], str | None]:
         raise MissingFile(exc.strerror or str(exc)) from exc
 
 
-def _show(console: Console, source: str, page: Any) -> None:
+def _show(console: Console, source: str, page: NormalizedPage) -> None:
     snap = page.snapshot
     console.rule(f"[bold]{escape(snap['title'] or '(untitled)')}[/bold]")
     console.print(f"[dim]{escape(source)}  charset={page.charset}  fingerprint={page.fingerprint[:16]}[/dim]")

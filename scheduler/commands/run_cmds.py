@@ -9,58 +9,78 @@ import signal
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 from rich.console import Console
 
-from scheduler.cli import EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, config_option
+from scheduler.cli import (
+    EXIT_FAILURE,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_USAGE,
+    check_crawl_environment,
+    config_option,
+    load_sources,
+)
+
+if TYPE_CHECKING:
+    from tracker.notify import RetryPolicy
+
+log = logging.getLogger(__name__)
 
 CONFIG_OPTION = config_option()
 
 
-def _load_config(config_path: Path | None, *, required: bool = True) -> Any:
-    from tracker.config import ConfigError, load_config
-
-    try:
-        return load_config(config_path)
-    except ConfigError as exc:
-        if required:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_USAGE)
-        click.echo(f"warning: {exc}", err=True)
-        return None
-
-
-def _env_number(name: str, default: float, *, minimum: float, integer: bool = False) -> Any:
+def _env_text(name: str) -> str | None:
     text = os.environ.get(name)
-    if text is None or not text.strip():
+    return text if text is not None and text.strip() else None
+
+
+def _env_invalid(name: str, text: str, kind: str, minimum: float) -> NoReturn:
+    click.echo(f"error: environment variable {name}={text!r} must be {kind} >= {minimum:g}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def _env_int(name: str, default: int, *, minimum: int) -> int:
+    text = _env_text(name)
+    if text is None:
         return default
     try:
-        value = int(text) if integer else float(text)
+        value = int(text)
     except ValueError:
-        value = None
-    if value is None or value < minimum:
-        kind = "an integer" if integer else "a number"
-        click.echo(f"error: environment variable {name}={text!r} must be {kind} >= {minimum:g}", err=True)
-        sys.exit(EXIT_USAGE)
+        _env_invalid(name, text, "an integer", minimum)
+    if value < minimum:
+        _env_invalid(name, text, "an integer", minimum)
     return value
 
 
-def _iso(value: Any) -> str:
+def _env_float(name: str, default: float, *, minimum: float) -> float:
+    text = _env_text(name)
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        _env_invalid(name, text, "a number", minimum)
+    if value < minimum:
+        _env_invalid(name, text, "a number", minimum)
+    return value
+
+
+def _iso(value: object) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
-def _retry_policy() -> Any:
+def _retry_policy() -> RetryPolicy:
     from tracker.notify import RetryPolicy
 
     defaults = RetryPolicy()
     return RetryPolicy(
-        max_attempts=_env_number(
-            "GOVWATCH_NOTIFY_MAX_ATTEMPTS", defaults.max_attempts, minimum=1, integer=True
-        ),
-        base_seconds=_env_number("GOVWATCH_NOTIFY_BACKOFF_SECONDS", defaults.base_seconds, minimum=0),
-        claim_seconds=_env_number("GOVWATCH_NOTIFY_CLAIM_SECONDS", defaults.claim.total_seconds(), minimum=1),
+        max_attempts=_env_int("GOVWATCH_NOTIFY_MAX_ATTEMPTS", defaults.max_attempts, minimum=1),
+        base_seconds=_env_float("GOVWATCH_NOTIFY_BACKOFF_SECONDS", defaults.base_seconds, minimum=0),
+        claim_seconds=_env_float("GOVWATCH_NOTIFY_CLAIM_SECONDS", defaults.claim.total_seconds(), minimum=1),
     )
 
 
@@ -132,12 +152,13 @@ def run(
     executor on SQLite.
     """
     from scheduler.daemon import Daemon, DaemonSettings
-    from scheduler.lock import LockHeld
-    from scheduler.triggers import ScheduleError
+    from scheduler.lock import LockHeld, LockLost
     from tracker.db import session_factory
     from tracker.env import database_url
+    from tracker.schedule import ScheduleError
 
-    config = _load_config(config_path)
+    config = load_sources(config_path)
+    check_crawl_environment()
     settings = DaemonSettings(
         retry=_retry_policy(), catch_up=not no_catch_up, executor=executor or config.settings.executor
     )
@@ -176,11 +197,21 @@ def run(
         click.echo(f"warning: no source in {config.path} has a schedule; nothing to run", err=True)
     try:
         daemon.run_forever(signals=(signal.SIGTERM, signal.SIGINT))
-    except LockHeld as exc:
+    except (LockHeld, LockLost) as exc:  # operating conditions, said in plain words (and logged)
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_FAILURE)
     except Exception as exc:
-        click.echo(f"error: the scheduler stopped: {exc}", err=True)
+        from sqlalchemy.exc import OperationalError
+
+        if isinstance(exc, OperationalError):
+            raise  # the database went away: one line, as for every command (scheduler.cli.main)
+        # Anything else is a fault of the scheduler itself: the log keeps its traceback, the last
+        # line says what stopped it.
+        log.critical("the scheduler crashed", exc_info=exc)
+        click.echo(
+            f"error: the scheduler stopped: {type(exc).__name__}: {exc} (traceback in the log above)",
+            err=True,
+        )
         sys.exit(EXIT_FAILURE)
 
 
@@ -195,7 +226,7 @@ def status(config_path: Path | None, as_json: bool) -> None:
     from scheduler.status import collect_status, render_status
     from tracker.db import session_factory
 
-    config = _load_config(config_path, required=False)
+    config = load_sources(config_path, required=False)
     with session_factory()() as session:
         report = collect_status(session, config)
     if as_json:
@@ -250,7 +281,7 @@ def notify(config_path: Path | None, show_failed: bool, retry_failed: bool, as_j
             if not rows:
                 click.echo("no failed notifications")
         return
-    config = _load_config(config_path)
+    config = load_sources(config_path)
     if retry_failed:
         with session_scope(factory) as session:
             requeued = requeue(session)

@@ -7,10 +7,14 @@ import socket
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from scheduler.cli import EXIT_USAGE, config_option
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 TOKEN_ENV = "GOVWATCH_UI_TOKEN"
 DEMO_PORT = 8080
@@ -49,12 +53,14 @@ def serve(host: str, port: int, config_path: Path | None) -> None:
     _run(factory, host, port, token=token, config_path=config_path)
 
 
-def _run(factory: object, host: str, port: int, *, token: str | None, config_path: Path | None) -> None:
+def _run(
+    factory: sessionmaker[Session], host: str, port: int, *, token: str | None, config_path: Path | None
+) -> None:
     import uvicorn
 
     from scheduler.web.app import create_app
 
-    app = create_app(factory, token=token, config_path=config_path)  # type: ignore[arg-type]
+    app = create_app(factory, token=token, config_path=config_path)
     try:
         sock = _bind(host, port)
     except OSError as exc:

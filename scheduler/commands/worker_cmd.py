@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from scheduler.cli import EXIT_OK, EXIT_USAGE, config_option
+from scheduler.cli import EXIT_OK, EXIT_USAGE, check_crawl_environment, config_option, load_sources
 from scheduler.queue import HEARTBEAT_SECONDS, STALLED_AFTER_SECONDS
 
 DEFAULT_CONCURRENCY = 4
@@ -62,15 +62,11 @@ def worker(
 
     if stalled_after <= heartbeat:
         raise click.UsageError("--stalled-after must be longer than --heartbeat")
-    from tracker.config import ConfigError, load_config
     from tracker.db import session_factory
     from tracker.env import database_url
 
-    try:
-        config = load_config(config_path)
-    except ConfigError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
+    config = load_sources(config_path)
+    check_crawl_environment()
     url = database_url()
     try:
         conninfo(url)

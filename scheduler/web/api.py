@@ -40,7 +40,7 @@ class JSON(Response):
         return json.dumps(content, ensure_ascii=False, default=_default).encode("utf-8")
 
 
-def _moment(value: str | None, name: str, *, end_of_day: bool = False) -> Any:
+def _moment(value: str | None, name: str, *, end_of_day: bool = False) -> datetime | None:
     try:
         return views.parse_moment(value, end_of_day=end_of_day)
     except ValueError:

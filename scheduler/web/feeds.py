@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -19,7 +20,7 @@ DB = Annotated[Session, Depends(session)]
 ATOM = "application/atom+xml; charset=utf-8"
 
 
-def _linker(request: Request) -> Any:
+def _linker(request: Request) -> Callable[[dict[str, Any]], str]:
     base = str(request.base_url).rstrip("/")
 
     def link(row: dict[str, Any]) -> str:

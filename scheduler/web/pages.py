@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -19,7 +20,7 @@ DB = Annotated[Session, Depends(session)]
 MAX_CHARTS = 12
 
 
-def _moment(value: str | None, name: str, *, end_of_day: bool = False) -> Any:
+def _moment(value: str | None, name: str, *, end_of_day: bool = False) -> datetime | None:
     try:
         return views.parse_moment(value, end_of_day=end_of_day)
     except ValueError:

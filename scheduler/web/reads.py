@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import HTTPException
 from sqlalchemy.orm import Session
 
 from tracker import events, query
 from tracker.diff import diff_snapshots
-from tracker.models import Document, Version, as_utc
+from tracker.models import Document, Version
+
+if TYPE_CHECKING:
+    from tracker.config import Config
 
 
 def document_or_404(session: Session, document_id: int) -> Document:
@@ -51,8 +54,8 @@ def document_header(session: Session, doc: Document) -> dict[str, Any]:
         "title": doc.title,
         "kind": doc.kind,
         "status": doc.status,
-        "first_seen_at": as_utc(doc.first_seen_at),
-        "last_seen_at": as_utc(doc.last_seen_at),
+        "first_seen_at": doc.first_seen_at,
+        "last_seen_at": doc.last_seen_at,
     }
 
 
@@ -140,7 +143,7 @@ _RUN_FIELDS = [
 ]
 
 
-def _config(config_path: Path | None) -> Any:
+def _config(config_path: Path | None) -> Config | None:
     from tracker.config import ConfigError, load_config
 
     try:
@@ -158,8 +161,8 @@ def run_rows(session: Session, source: str, limit: int = 20) -> list[dict[str, A
         {
             "id": r.id,
             "trigger": r.trigger,
-            "started_at": as_utc(r.started_at),
-            "finished_at": as_utc(r.finished_at),
+            "started_at": r.started_at,
+            "finished_at": r.finished_at,
             "outcome": r.outcome,
             "counts": r.counts or {},
             "error": r.error,

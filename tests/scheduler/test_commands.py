@@ -6,16 +6,18 @@ import json
 import os
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 from xml.etree import ElementTree
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import update
 
 from scheduler.cli import cli
 from tests.scheduler.rows import add_run_with_changes
 from tests.scheduler.servers import webhook_server
-from tracker.models import CrawlRun, Delivery, Source
+from tracker.models import CrawlRun, Delivery, SchedulerLock, Source
 
 
 def _config(tmp_path: Path, hook_url: str) -> Path:
@@ -208,3 +210,71 @@ def test_notify_exits_partial_when_one_channel_fails_and_another_delivers(
     assert result.exit_code == 4, result.output
     assert "sent 1 message(s)" in result.stderr and "hook: webhook unreachable" in result.stderr
     assert len(archive.read_text(encoding="utf-8").splitlines()) == 1
+
+
+def test_the_crawl_summary_fits_80_columns_without_cutting_names_or_headings(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scheduler.commands.crawl_cmds import PROGRESS_COLUMNS, _summary_table
+
+    monkeypatch.setenv("COLUMNS", "80")
+    counts = dict.fromkeys(PROGRESS_COLUMNS, 12345)
+    summaries = [
+        {"source": "wuxi-dfgw-xxgk", "outcome": "interrupted", "run_id": 12345, "counts": counts},
+        {"source": "zhonglou-policy-documents-and-plans", "outcome": "ok", "run_id": 7, "counts": {}},
+    ]
+    _summary_table(summaries)
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines and max(len(line) for line in lines) <= 80, out
+    assert "…" not in out
+    words = out.split()
+    for heading in ("source", "outcome", "run", "pages", "new", "versions", "not", "modified"):
+        assert heading in words, heading
+    assert "wuxi-dfgw-xxgk" in words and "interrupted" in words
+    # A name longer than its column is folded onto the next lines, every character kept.
+    assert "zhonglou-policy-documents-and-plans" in "".join(
+        line.split()[0] for line in lines[4:] if line.strip()
+    )
+
+
+def test_a_scheduler_crash_is_one_clear_line_after_its_traceback_in_the_log(
+    tmp_path: Path, db_env: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from scheduler.daemon import Daemon
+
+    def broken(self: Daemon) -> None:  # a fault inside the scheduler, after start-up went well
+        raise RuntimeError("job store corrupted")
+
+    config = tmp_path / "govwatch.toml"
+    config.write_text(
+        '[[source]]\nname = "a"\nstart_urls = ["http://127.0.0.1:9/"]\nschedule = "every 1h"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(Daemon, "start", broken)
+    result = CliRunner().invoke(cli, ["run", "--config", str(config), "--no-catch-up"])
+    assert result.exit_code == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == (
+        "error: the scheduler stopped: RuntimeError: job store corrupted (traceback in the log above)"
+    )
+    crashed = [r for r in caplog.records if r.getMessage() == "the scheduler crashed"]
+    assert crashed and crashed[0].exc_info is not None
+    assert "job store corrupted" in "".join(traceback.format_exception(*crashed[0].exc_info))
+
+
+def test_the_scheduler_refuses_a_bad_environment_value_before_it_starts(
+    tmp_path: Path, db_env: str, session_factory
+) -> None:
+    config = tmp_path / "govwatch.toml"
+    config.write_text(
+        '[[source]]\nname = "a"\nstart_urls = ["http://127.0.0.1:9/"]\nschedule = "every 1h"\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["run", "--config", str(config)], env={"GOVWATCH_RECORD_WORKERS": "two"})
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: environment: GOVWATCH_RECORD_WORKERS='two' must be a whole number of worker processes"
+    ]
+    with session_factory() as session:
+        assert session.query(CrawlRun).count() == 0 and session.query(SchedulerLock).count() == 0

@@ -12,10 +12,10 @@ from sqlalchemy import update
 
 from scheduler.catchup import close_orphans, due_sources
 from scheduler.lock import LockHeld, LockLost, SchedulerLease, current_holder
-from scheduler.triggers import ScheduleError, parse_schedule
 from tests.scheduler.rows import add_run_with_changes
 from tracker.feed import build_feed, feed_xml
 from tracker.models import CrawlRun, SchedulerLock, Source
+from tracker.schedule import ScheduleError, parse_schedule
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

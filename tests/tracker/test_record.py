@@ -196,9 +196,18 @@ def test_binary_body_without_the_attachment_flag_is_not_a_page(
 
 
 def test_deliveries_follow_channel_routes(session_factory: sessionmaker[Session]) -> None:
+    from tracker.notify.outbox import enqueue
+
     routes: dict[str, frozenset[str] | None] = {"console": None, "mail": frozenset({"content_changed"})}
-    first = rec(session_factory, snap(html_page()), channels=routes)
-    second = rec(session_factory, snap(html_page(PARAGRAPHS[:3]), minutes=1), channels=routes)
+
+    def rec_and_enqueue(page: PageFetch) -> RecordResult:
+        with session_scope(session_factory) as session:  # the recording step: one transaction
+            result = record(session, page)
+            enqueue(session, zip(result.changes, result.change_kinds, strict=True), routes)
+            return result
+
+    first = rec_and_enqueue(snap(html_page()))
+    second = rec_and_enqueue(snap(html_page(PARAGRAPHS[:3]), minutes=1))
     with session_factory() as session:
         rows = session.execute(select(Delivery.change_id, Delivery.channel, Delivery.status)).all()
     assert sorted(rows) == sorted(

@@ -188,7 +188,7 @@ def test_reprocess_reports_counts_and_creates_no_events(recorded: sessionmaker[S
 
 
 def test_terminal_diff_highlights_exactly_the_changed_characters() -> None:
-    from scheduler.commands.store_cmds import highlight
+    from scheduler.commands.rendering import highlight
 
     text = highlight("edited", "地区生产总值增长5.5%左右", "地区生产总值增长6%左右")
     assert text.plain == "~地区生产总值增长5.56%左右"
@@ -196,3 +196,13 @@ def test_terminal_diff_highlights_exactly_the_changed_characters() -> None:
     assert styled["5.5"] == "bold red strike" and styled["6"] == "bold green underline"
     added = highlight("added", None, "[red]新段落[/red]")
     assert added.plain == "+[red]新段落[/red]"  # page text is never parsed as markup
+
+
+def test_db_current_of_an_unreachable_database_exits_1_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Nothing listens on port 1: the database cannot be reached, an operating condition (exit 1,
+    # as for `changes`), not a bad argument (2).
+    monkeypatch.setenv("GOVWATCH_DATABASE_URL", "postgresql+psycopg://govwatch@127.0.0.1:1/none")
+    result = CliRunner().invoke(cli, ["db", "current"])
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: cannot use the database (GOVWATCH_DATABASE_URL):")

@@ -29,12 +29,17 @@ class SendError(Exception):
 
 
 class ChannelSpec(Protocol):
-    """What the outbox needs from a configured channel (``tracker.config.ChannelConfig``)."""
+    """What the outbox needs from a configured channel (``tracker.config.ChannelConfig``, frozen:
+    read-only members)."""
 
-    name: str
-    type: str
-    url: str | None
-    options: Mapping[str, Any]
+    @property
+    def name(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def options(self) -> Mapping[str, Any]: ...
 
 
 class Channel(Protocol):

@@ -20,9 +20,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
+from tracker import query
 from tracker.models import (
     Change,
     CrawlOutcome,
@@ -30,9 +31,6 @@ from tracker.models import (
     Delivery,
     DeliveryStatus,
     Document,
-    Source,
-    Version,
-    as_utc,
 )
 from tracker.notify.channels import Channel, ChannelSpec, SendError, make_channel
 from tracker.notify.digest import build_digest
@@ -78,37 +76,28 @@ class DeliveryReport:
         return not self.errors
 
 
-def change_rows(session: Session, change_ids: Iterable[int]) -> list[dict[str, Any]]:
-    """Change events by id, in the ``govwatch changes --json`` shape."""
-    ids = sorted(set(change_ids))
-    if not ids:
-        return []
-    old, new = aliased(Version), aliased(Version)
-    stmt = (
-        select(Change, Document.url, Document.title, Source.name, old.seq, new.seq)
-        .join(Document, Change.document_id == Document.id)
-        .join(Source, Change.source_id == Source.id)
-        .outerjoin(old, Change.old_version_id == old.id)
-        .outerjoin(new, Change.new_version_id == new.id)
-        .where(Change.id.in_(ids))
-        .order_by(Change.id)
-    )
-    return [
-        {
-            "id": change.id,
-            "detected_at": as_utc(change.detected_at),
-            "source": source,
-            "url": url,
-            "document_id": change.document_id,
-            "title": title,
-            "kind": change.kind,
-            "old_version": old_seq,
-            "new_version": new_seq,
-            "details": change.details or {},
-            "crawl_run_id": change.crawl_run_id,
-        }
-        for change, url, title, source, old_seq, new_seq in session.execute(stmt)
+def enqueue(
+    session: Session, changes: Iterable[tuple[int, str]], routes: Mapping[str, frozenset[str] | None]
+) -> int:
+    """Pending deliveries for recorded change events, in the caller's transaction (so an event
+    and its deliveries are written together or not at all): one per event and channel of
+    ``routes`` (channel → the kinds it wants, None: all; ``tracker.config.channel_routes``)
+    that wants the event's kind. ``changes`` are (change id, kind) pairs; returns how many."""
+    rows = [
+        {"change_id": change_id, "channel": channel}
+        for change_id, kind in changes
+        for channel, kinds in routes.items()
+        if kinds is None or kind in kinds
     ]
+    if rows:
+        session.connection().execute(insert(Delivery), rows)
+    return len(rows)
+
+
+def _digest_rows(session: Session, change_ids: Iterable[int], run_id: int | None) -> list[dict[str, Any]]:
+    """The claimed events in the ``govwatch changes --json`` shape plus their run, by id."""
+    rows = sorted(query.changes(session, ids=sorted(set(change_ids))), key=lambda row: row["id"])
+    return [{**row, "crawl_run_id": run_id} for row in rows]
 
 
 def idempotency_key(channel: str, delivery_ids: Iterable[int]) -> str:
@@ -255,7 +244,7 @@ def _send_batch(
             break
         delivery_ids = [d for d, _ in members]
         with factory() as session:
-            rows = change_rows(session, [c for _, c in members])
+            rows = _digest_rows(session, [c for _, c in members], run_id)
         digest = replace(build_digest(rows, crawl_run_id=run_id), key=idempotency_key(channel, delivery_ids))
         try:
             senders[channel].send(digest)
@@ -342,7 +331,7 @@ def failed_deliveries(session: Session, limit: int = 100) -> list[dict[str, Any]
             "title": title,
             "attempts": d.attempts,
             "last_error": d.last_error,
-            "created_at": as_utc(d.created_at),
+            "created_at": d.created_at,
         }
         for d, kind, url, title in session.execute(stmt)
     ]
