@@ -54,6 +54,10 @@ _ITEM_TAGS = frozenset(
     {"li", "tr", "dd", "dt", "div", "p", "article", "section", "span", "td", "a", "h3", "h4"}
 )
 _DIGITS_RE = re.compile(r"\d+")
+# Words that name a list table's columns (besides the metadata labels).
+_HEADER_WORDS = re.compile(
+    r"序号|标题|名称|题名|文件名称|信息名称|主题|日期|时间|发布时间|备注|操作|下载|浏览"
+)
 _SKIP_TEXT_TAGS = frozenset({"script", "style", "noscript", "template", "option", "select", "head", "title"})
 MIN_DATED_ITEMS = 2
 MIN_TITLE_ITEMS = 3
@@ -369,12 +373,17 @@ def _text(element: Any) -> str:
     return " ".join(_texts(element, skip_links=False))
 
 
-def _texts(element: Any, *, skip_links: bool) -> list[str]:
+def _texts(element: Any, *, skip_links: bool, skip: frozenset[int] = frozenset()) -> list[str]:
     out: list[str] = []
 
     def walk(node: Any) -> None:
         tag = node.tag if isinstance(node.tag, str) else ""
-        if tag in _SKIP_TEXT_TAGS or (skip_links and tag == "a") or not isinstance(node.tag, str):
+        if (
+            tag in _SKIP_TEXT_TAGS
+            or (skip_links and tag == "a")
+            or not isinstance(node.tag, str)
+            or id(node) in skip
+        ):
             if node.tail and node.tail.strip():
                 out.append(node.tail.strip())
             return
@@ -389,12 +398,34 @@ def _texts(element: Any, *, skip_links: bool) -> list[str]:
     return out
 
 
+def _header_rows(root: Any) -> list[Any]:
+    """Header rows of list tables (序号 | 标题 | 文号 | 发布日期): labels with no values.
+
+    A metadata block pairs each label with its value; a list's header names its columns and
+    nothing else, so its labels say nothing about the page being a document.
+    """
+    rows = []
+    for tr in root.iter("tr"):
+        cells = [c for c in tr if isinstance(c.tag, str) and c.tag in ("th", "td")]
+        if len(cells) < 2:
+            continue
+        texts = [re.sub(r"[\s:：]+", "", c.text_content()) for c in cells]
+        if any(_HEADER_WORDS.fullmatch(t) for t in texts) and all(
+            not t or _HEADER_WORDS.fullmatch(t) or METADATA_LABELS.fullmatch(t) for t in texts
+        ):
+            rows.append(tr)
+    return rows
+
+
 def _body_text(root: Any) -> tuple[int, int]:
     """(characters of text outside links, distinct metadata labels) of the page."""
     if not hasattr(root, "iter"):
         return 0, 0
     body = root.find(".//body")
-    texts = _texts(body if body is not None else root, skip_links=True)
+    scope = body if body is not None else root
+    texts = _texts(scope, skip_links=True)
+    headers = _header_rows(scope)  # kept referenced: their id()s are the skip keys
+    labelled = _texts(scope, skip_links=True, skip=frozenset(id(r) for r in headers)) if headers else texts
     joined = "".join(DATE_RE.sub("", t) for t in texts)
-    labels = {m.group(0).replace(" ", "") for m in METADATA_LABELS.finditer("".join(texts))}
+    labels = {m.group(0).replace(" ", "") for m in METADATA_LABELS.finditer("".join(labelled))}
     return len(re.sub(r"\s+", "", joined)), len(labels)
