@@ -21,6 +21,7 @@ class ChangeKind(enum.StrEnum):
     DOCUMENT_ADDED = "document_added"
     DOCUMENT_REMOVED = "document_removed"
     DOCUMENT_RESTORED = "document_restored"
+    DOCUMENT_FOUND = "document_found"  # first seen, but there before (tracker/late.py)
 
 
 class KindGroup(enum.StrEnum):
@@ -48,10 +49,15 @@ KINDS: Mapping[ChangeKind, KindInfo] = {
     ChangeKind.DOCUMENT_ADDED: KindInfo(KindGroup.DOCUMENTS, "新增文件", "bold green"),
     ChangeKind.DOCUMENT_REMOVED: KindInfo(KindGroup.DOCUMENTS, "文件撤下", "bold red"),
     ChangeKind.DOCUMENT_RESTORED: KindInfo(KindGroup.DOCUMENTS, "文件恢复", "bold green"),
+    ChangeKind.DOCUMENT_FOUND: KindInfo(KindGroup.DOCUMENTS, "补录旧文件", "dim"),
 }
+# Kinds that are no news: kept and shown, but sent only to channels whose filter names them.
+QUIET_KINDS = frozenset({ChangeKind.DOCUMENT_FOUND})
 
+# A group names the news of its kind: a quiet kind is reached by its own name only.
 GROUPS: Mapping[KindGroup, frozenset[ChangeKind]] = {
-    group: frozenset(kind for kind, info in KINDS.items() if info.group is group) for group in KindGroup
+    group: frozenset(kind for kind, info in KINDS.items() if info.group is group and kind not in QUIET_KINDS)
+    for group in KindGroup
 }
 TARGET_KINDS = GROUPS[KindGroup.TARGETS]
 # Every name a filter accepts: a kind or a group.

@@ -36,6 +36,8 @@ from sqlalchemy.orm import Session, defer
 from tracker.blobs import put_blob, sha256_hex
 from tracker.classify import classify
 from tracker.diff import ChangeEvent, diff_snapshots
+from tracker.events import QUIET_KINDS
+from tracker.late import found_late
 from tracker.models import (
     Base,
     Change,
@@ -255,6 +257,9 @@ class _Recorder:
             details: dict[str, Any] = {"title": content.snapshot.get("title"), "attachment": is_attachment}
             if is_attachment:
                 details.update(content.snapshot["attachment"])
+            late = found_late(self.session, document, content.snapshot, self.page.crawl_run_id)
+            if late:  # there before, only reached now: recorded, and no news (tracker/late.py)
+                return [ChangeEvent("document_found", {**details, **late})]
             return [ChangeEvent("document_added", details)]
         if is_attachment:
             old = latest.snapshot.get("attachment") or {}
@@ -386,7 +391,7 @@ class _Recorder:
             {"change_id": change_id, "channel": channel}
             for change_id, change in zip(change_ids, self.changes, strict=True)
             for channel, kinds in self.channels.items()
-            if kinds is None or change["kind"] in kinds
+            if (change["kind"] in kinds if kinds is not None else change["kind"] not in QUIET_KINDS)
         ]
         if deliveries:
             self.session.connection().execute(insert(Delivery), deliveries)
