@@ -327,7 +327,11 @@ class PortalSpider(scrapy.Spider):
         )
         shapes = self.item_shapes.setdefault(column, set())
         if meta.get("paged") and analysis.kind is not PageKind.DETAIL:
-            analysis.items += discovery.items_of_shape(analysis, shapes, self.source.allowed_hosts)
+            analysis.items += [
+                item
+                for item in discovery.items_of_shape(analysis, shapes, self.source.allowed_hosts)
+                if self.pattern is None or self.pattern.search(item.link.url)
+            ]
         shapes.update(discovery.item_shape(item.link.url) for item in analysis.items if item.dated)
         item_urls = [item.link.url for item in analysis.items]
         undecided = self.params.undecided(item_urls)
