@@ -278,6 +278,12 @@ def doc_key(gp: GeneratedPortal, url: str) -> tuple[int, str] | None:
     return site, route_key(parts.path + ("?" + parts.query if parts.query else ""))
 
 
+def gold_key(site: int, path: str) -> tuple[int, str]:
+    """A gold document as crawled documents are keyed (``doc_key``): the query sorted, as in
+    every canonical URL (``index.php?m=content&c=index&a=show&id=1`` is ``?a=show&c=index…``)."""
+    return site, route_key(path)
+
+
 def score_transition(
     portal: Portal,
     k: int,
@@ -296,8 +302,8 @@ def score_transition(
     gold_by_doc: dict[tuple[int, str], list[GoldEvent]] = defaultdict(list)
     for g in trans.events:
         if only_site in (None, g.site):
-            gold_by_doc[(g.site, g.path)].append(g)
-    noise = {key: kinds for key, kinds in trans.noise.items() if only_site in (None, key[0])}
+            gold_by_doc[gold_key(g.site, g.path)].append(g)
+    noise = {gold_key(*key): kinds for key, kinds in trans.noise.items() if only_site in (None, key[0])}
     changed = set(gold_by_doc)
     for key, evs in by_doc.items():
         if key not in changed and key not in noise:
@@ -420,9 +426,9 @@ def run_seed(
 def _discovery(
     portal: Portal, found: set[tuple[int, str] | None], score: Score, only_site: int | None
 ) -> None:
-    gold = {d for d in portal.documents(0) if only_site in (None, d[0])}
+    gold = {gold_key(*d) for d in portal.documents(0) if only_site in (None, d[0])}
     attachments = {
-        (s.index, a.path)
+        gold_key(s.index, a.path)
         for s in portal.sites
         if only_site in (None, s.index)
         for d in s.docs
