@@ -18,7 +18,8 @@ and a fresh SQLite database, then for each state: switch the portal, ``govwatch 
 
 ``--normalize`` also runs ``govwatch normalize --json`` over the generated plan pages and scores
 the extracted quantitative targets (last year's results listed as targets are false positives).
-Tuning seeds are 1,2,3; report on held-out seeds 101..105 (docs/benchmarks.md). Exit status 0.
+Tune on seeds 1..29; report on held-out seeds 106..110 (101..105 have been looked at;
+docs/benchmarks.md). Exit status 0.
 """
 
 from __future__ import annotations
@@ -585,7 +586,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--seeds", default="1,2,3", help="comma-separated generator seeds (tuning: 1,2,3; held out: 101..105)"
+        "--seeds", default="1,2,3", help="comma-separated generator seeds (tuning: 1..29; held out: 106..110)"
     )
     parser.add_argument(
         "--entry",
