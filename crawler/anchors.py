@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from parsel import Selector
 
@@ -46,10 +46,70 @@ ATTACHMENT_EXTENSIONS = frozenset(
 )
 
 
-def is_attachment_url(url: str) -> bool:
-    path = urlsplit(url).path.lower()
-    name = path.rsplit("/", 1)[-1]
+# Scripts that hand out a file chosen by a query parameter (``download.jsp?id=…``,
+# ``DownLoad.aspx?fileid=…``, Hanweb's ``downfile.jsp?filename=…``): attachments whatever they end in.
+DOWNLOAD_SCRIPTS = re.compile(
+    r"(?:^|/)\w*(?:down|getfile|fileget|attach|fujian|fjxz)\w*\.(?:aspx?|ashx|jsp|jspx|php|do|action|cgi)$",
+    re.I,
+)
+# A file name as an anchor's text (``附件1：实施方案.pdf``, ``统计表.xlsx（35KB）``).
+_FILE_NAME_TEXT_RE = re.compile(
+    r"\.(?:" + "|".join(sorted(ATTACHMENT_EXTENSIONS)) + r")\s*(?:[(（\[【][^)）\]】]{0,20}[)）\]】])?$", re.I
+)
+# Quoted arguments of a ``javascript:`` link or an ``onclick`` handler.
+_SCRIPT_ARGUMENT_RE = re.compile(r"""['"]([^'"\s<>]+)['"]""")
+# Path parameters (``;jsessionid=…``) say who visits, not which resource: never part of its name.
+_PATH_PARAMETERS_RE = re.compile(r";[^/]*")
+
+
+def bare_path(url: str) -> str:
+    """The path of ``url`` without path parameters: ``/a/b.pdf;jsessionid=1`` -> ``/a/b.pdf``."""
+    return _PATH_PARAMETERS_RE.sub("", urlsplit(url).path)
+
+
+def _has_attachment_extension(path: str) -> bool:
+    name = path.lower().rsplit("/", 1)[-1]
     return "." in name and name.rsplit(".", 1)[-1] in ATTACHMENT_EXTENSIONS
+
+
+def is_attachment_url(url: str) -> bool:
+    """A file by its URL: its extension, a download script with a query, or a file name in the query."""
+    parts = urlsplit(url)
+    path = bare_path(url)
+    if _has_attachment_extension(path):
+        return True
+    if not parts.query:
+        return False
+    if DOWNLOAD_SCRIPTS.search(path):
+        return True
+    values = (value for _, value in parse_qsl(parts.query) if "." in value and len(value) < 300)
+    return any(_has_attachment_extension(value) for value in values)
+
+
+def names_file(text: str) -> bool:
+    """Whether an anchor's text is a file name (the link downloads it, whatever its URL)."""
+    return bool(_FILE_NAME_TEXT_RE.search(text.strip()))
+
+
+def is_attachment(link: Link) -> bool:
+    return is_attachment_url(link.url) or names_file(link.text)
+
+
+def script_target(a: object) -> str | None:
+    """The file a script link downloads: ``javascript:downFile('/uploadfile/2024/a.pdf')``, or the
+    same call in ``onclick`` of an ``href="#"`` link. Only a path that names a file counts: a bare
+    id handed to a site's own script cannot be resolved without running it."""
+    href = (a.get("href") or "").strip()  # type: ignore[attr-defined]
+    code = [a.get("onclick") or ""]  # type: ignore[attr-defined]
+    if href.lower().startswith("javascript:"):
+        code.append(href)
+    elif href not in ("", "#"):
+        return None
+    for match in _SCRIPT_ARGUMENT_RE.finditer(" ".join(code)):
+        candidate = match.group(1)
+        if ("/" in candidate or "." in candidate) and is_attachment_url("http://h/" + candidate.lstrip("/")):
+            return candidate
+    return None
 
 
 def is_detail_url(url: str, pattern: re.Pattern[str] | None = None) -> bool:
@@ -57,10 +117,11 @@ def is_detail_url(url: str, pattern: re.Pattern[str] | None = None) -> bool:
     if pattern is not None:
         return bool(pattern.search(url))
     parts = urlsplit(url)
-    if DETAIL_SHAPES.search(parts.path):
+    path = bare_path(url)
+    if DETAIL_SHAPES.search(path):
         return True
-    if DETAIL_QUERY_SHAPES.search(parts.path) and parts.query:
-        if parts.path.lower().endswith("index.php"):
+    if DETAIL_QUERY_SHAPES.search(path) and parts.query:
+        if path.lower().endswith("index.php"):
             return bool(_PHPCMS_SHOW_RE.search(parts.query) and _DETAIL_ID_RE.search(parts.query))
         return bool(_DETAIL_ID_RE.search(parts.query))
     return False
@@ -81,6 +142,15 @@ def anchor_text(a: object) -> str:
     return text
 
 
+def link_of(a: object, base_url: str) -> Link | None:
+    """The link of an ``<a>``: its ``href`` made absolute, or the file its script link downloads."""
+    url = join(base_url, a.get("href") or "")  # type: ignore[attr-defined]
+    if url is None:
+        target = script_target(a)
+        url = join(base_url, target) if target else None
+    return Link(url, anchor_text(a)) if url is not None else None
+
+
 def anchors(selector: Selector, base_url: str, scope: str | None = None) -> list[Link]:
     """Every ``<a href>`` (inside ``scope``, a CSS or XPath selector, when given) as absolute URLs."""
     roots = [selector]
@@ -93,14 +163,18 @@ def anchors(selector: Selector, base_url: str, scope: str | None = None) -> list
             continue
         # lxml directly: parsel's per-node selectors cost more than the rest of the spider together.
         for a in node.iter("a"):
-            url = join(base_url, a.get("href") or "")
-            if url is not None:
-                links.append(Link(url, anchor_text(a)))
+            link = link_of(a, base_url)
+            if link is not None:
+                links.append(link)
     return links
 
 
 def attachment_links(selector: Selector, base_url: str, allowed_hosts: Iterable[str]) -> list[str]:
-    """Attachment URLs linked from a detail page, on allowed hosts (cheap: extension first, then join)."""
+    """Attachment URLs linked from a detail page, on allowed hosts.
+
+    Cheap first: a plain link whose ``href`` has no file extension and no query cannot be one,
+    so only the others are joined and have their text read.
+    """
     hosts = set(allowed_hosts)
     found: dict[str, None] = {}
     node = selector.root
@@ -108,9 +182,17 @@ def attachment_links(selector: Selector, base_url: str, allowed_hosts: Iterable[
         return []
     for a in node.iter("a"):
         href = (a.get("href") or "").strip()
-        if not is_attachment_url(href):
-            continue
-        url = join(base_url, href)
+        if is_attachment_url(href):
+            url = join(base_url, href)
+        elif "?" in href:
+            url = join(base_url, href)
+            if url is not None and not names_file(anchor_text(a)):
+                url = None
+        elif href.lower().startswith("javascript:") or href in ("", "#"):
+            target = script_target(a)
+            url = join(base_url, target) if target else None
+        else:
+            url = None
         if url is not None and host_allowed(url, hosts):
             found[url] = None
     return list(found)
@@ -132,7 +214,7 @@ def detail_and_attachment_links(
     for link in links:
         if not host_allowed(link.url, hosts):
             continue
-        if is_attachment_url(link.url):
+        if is_attachment(link):
             attachments[link.url] = None
         elif (scoped and pattern is None) or is_detail_url(link.url, pattern):
             details[link.url] = None
@@ -144,12 +226,17 @@ __all__ = [
     "anchor_text",
     "anchors",
     "attachment_links",
+    "bare_path",
     "detail_and_attachment_links",
     "host_allowed",
     "host_of",
+    "is_attachment",
     "is_attachment_url",
     "is_detail_url",
     "is_http",
     "join",
+    "link_of",
+    "names_file",
+    "script_target",
     "strip_fragment",
 ]

@@ -16,10 +16,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from statistics import median
 from typing import Any
+from urllib.parse import urlsplit
 
 from crawler import anchors, paging
 from crawler.anchors import Link
-from crawler.identity import canonical_url
+from crawler.identity import canonical_url, is_session_parameter, query_names
 
 DATE_RE = re.compile(
     r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*(?:[-/.月]\s*\d{1,2})?|\b\d{1,2}-\d{1,2}\b|\d{1,2}月\d{1,2}日"
@@ -34,7 +35,7 @@ COLUMN_WORDS = re.compile(
 NOT_COLUMN_WORDS = re.compile(
     r"^(?:首页|主页|网站首页|返回首页|返回|登录|注册|退出|无障碍|长者模式|关怀版|english|繁體|繁体|简体|"
     r"网站地图|联系我们|关于我们|网站声明|隐私|帮助|搜索|高级搜索|打印|关闭|收藏|分享|纠错|我要纠错|"
-    r"留言|信箱|互动|在线访谈|调查|微博|微信|客户端|app|rss|上一页|下一页|末页|尾页|首頁|"
+    r"留言|信箱|互动|互动交流|政民互动|在线访谈|调查|微博|微信|客户端|app|rss|上一页|下一页|末页|尾页|首頁|"
     r"政务服务|办事服务|在线办事|网上办事)$",
     re.I,
 )
@@ -52,12 +53,18 @@ METADATA_LABELS = re.compile(
 _ITEM_TAGS = frozenset(
     {"li", "tr", "dd", "dt", "div", "p", "article", "section", "span", "td", "a", "h3", "h4"}
 )
+_DIGITS_RE = re.compile(r"\d+")
+# Words that name a list table's columns (besides the metadata labels).
+_HEADER_WORDS = re.compile(
+    r"序号|标题|名称|题名|文件名称|信息名称|主题|日期|时间|发布时间|备注|操作|下载|浏览"
+)
 _SKIP_TEXT_TAGS = frozenset({"script", "style", "noscript", "template", "option", "select", "head", "title"})
 MIN_DATED_ITEMS = 2
 MIN_TITLE_ITEMS = 3
 MIN_TITLE_LENGTH = 10
 LONG_TITLE_LENGTH = 14
 LONG_BODY = 400  # characters of text outside links: a document body, not a list
+MIN_MENU_COLUMNS = 2  # column links that make the menu they sit in a column menu
 
 
 class PageKind(enum.StrEnum):
@@ -130,15 +137,17 @@ def analyze(
     # is used as a key is kept referenced here for the whole analysis.
     groups: dict[tuple[int, str], tuple[Any, list[Any]]] = {}
     all_links: list[Link] = []
+    menus: dict[str, tuple[int, str]] = {}  # link URL -> the block of repeated siblings it sits in
     best: dict[int, tuple[Any, Link, tuple[int, str]]] = {}
     for a in root.iter("a") if hasattr(root, "iter") else ():
-        link_url = anchors.join(url, a.get("href") or "")
-        if link_url is None:
+        link = anchors.link_of(a, url)
+        if link is None:
             continue
-        link = Link(link_url, anchors.anchor_text(a))
         all_links.append(link)
         found = _item_of(a, groups)
-        if found is None or anchors.is_attachment_url(link_url):
+        if found is not None:
+            menus.setdefault(link.url, found[0])
+        if found is None or anchors.is_attachment(link):
             continue
         # One main link per item: the anchor with the longest text (the title, not "[附件]" or a date).
         key, item = found
@@ -150,12 +159,11 @@ def analyze(
     extra = _Block()
     for fragment in extra_items:
         for a in fragment.iter("a") if hasattr(fragment, "iter") else ():
-            link_url = anchors.join(url, a.get("href") or "")
-            if link_url is None:
+            link = anchors.link_of(a, url)
+            if link is None:
                 continue
-            link = Link(link_url, anchors.anchor_text(a))
             all_links.append(link)
-            if not anchors.is_attachment_url(link_url):
+            if not anchors.is_attachment(link):
                 extra.items.append((link, True))  # a record of the platform's own list
                 break
     if extra.items:
@@ -175,7 +183,7 @@ def analyze(
     for link in all_links:
         if not anchors.host_allowed(link.url, hosts):
             continue
-        if anchors.is_attachment_url(link.url):
+        if anchors.is_attachment(link):
             attachments[link.url] = None
         elif (
             link.url not in items
@@ -185,7 +193,7 @@ def analyze(
             items[link.url] = Item(link, False)
     for page in pager:
         items.pop(page, None)
-    columns = _columns(all_links, url, hosts, set(items) | pager)
+    columns = _columns(all_links, url, hosts, set(items) | pager, menus)
     body, labels = _body_text(root)
     analysis = Analysis(
         kind=PageKind.NAVIGATION,
@@ -218,6 +226,40 @@ def _kind(analysis: Analysis, list_blocks: list[_Block]) -> PageKind:
     return PageKind.NAVIGATION
 
 
+def item_shape(url: str) -> str:
+    """What the links of one list's documents have in common: host, path with its numbers
+    blanked, the names of the query parameters that are not session tokens.
+
+    ``/xxgk/detail.jsp;jsessionid=…?id=531841`` -> ``h/xxgk/detail.jsp?id``;
+    ``/news/2023/04/18/content_380738.html`` -> ``h/news/0/0/0/content_0.html``.
+    """
+    path = _DIGITS_RE.sub("0", anchors.bare_path(url))
+    names = sorted({n.lower() for n in query_names(url) if not is_session_parameter(n)})
+    query = "?" + "&".join(names) if names else ""
+    return f"{anchors.host_of(url)}{path}{query}"
+
+
+def items_of_shape(analysis: Analysis, shapes: set[str], allowed_hosts: Iterable[str]) -> list[Item]:
+    """Links of ``analysis`` shaped like the documents earlier pages of the same list showed.
+
+    The last page of a list may hold a single item: no repeated block to recognise it by, but
+    its link has the shape of the items of the pages before it.
+    """
+    if not shapes:
+        return []
+    hosts = set(allowed_hosts)
+    taken = {item.link.url for item in analysis.items} | set(analysis.pages) | set(analysis.guessed_pages)
+    found: dict[str, Item] = {}
+    for link in analysis.links:
+        if link.url in taken or link.url in found or not anchors.host_allowed(link.url, hosts):
+            continue
+        if anchors.is_attachment(link) or not _not_chrome(link):
+            continue
+        if item_shape(link.url) in shapes:
+            found[link.url] = Item(link, False)
+    return list(found.values())
+
+
 def looks_like_detail(analysis: Analysis) -> bool:
     """Whether a page reached as a possible document is one (rather than a list reached by mistake)."""
     if analysis.kind is PageKind.DETAIL:
@@ -227,33 +269,66 @@ def looks_like_detail(analysis: Analysis) -> bool:
     return not (analysis.kind is PageKind.LIST and sum(1 for i in analysis.items if i.dated) >= 3)
 
 
-def _columns(links: list[Link], page_url: str, hosts: set[str], taken: set[str]) -> list[Column]:
+def _columns(
+    links: list[Link], page_url: str, hosts: set[str], taken: set[str], menus: dict[str, tuple[int, str]]
+) -> list[Column]:
+    """Column links, best first: each scored by itself, then lifted by the menu it sits in.
+
+    A menu whose entries are mostly columns is a column menu: an entry of it whose own anchor
+    text and URL say nothing (人事信息 at ``/news/rsxx/list.html``) is a column by its place.
+    """
     scored: dict[str, Column] = {}
     here = canonical_url(page_url)
+    candidates: list[tuple[Link, int]] = []
     for link in links:
         if link.url in taken or canonical_url(link.url) == here or not anchors.host_allowed(link.url, hosts):
             continue
-        if anchors.is_attachment_url(link.url):
+        if anchors.is_attachment(link):
             continue
         score = column_score(link)
+        if score is not None:
+            candidates.append((link, score))
+    # Every link of a menu counts, chrome and all: a site's main bar (首页, 通知公告, 互动交流,
+    # 联系我们) has a column or two among other things, a column menu has little else.
+    sizes: dict[tuple[int, str], set[str]] = {}
+    for link in links:
+        if link.url in menus:
+            sizes.setdefault(menus[link.url], set()).add(link.url)
+    strong: dict[tuple[int, str], set[str]] = {}
+    for link, score in candidates:
+        menu = menus.get(link.url)
+        if menu is not None and score >= 2:
+            strong.setdefault(menu, set()).add(link.url)
+    column_menus = {
+        menu
+        for menu, urls in strong.items()
+        if len(urls) >= MIN_MENU_COLUMNS and len(urls) * 3 >= len(sizes[menu]) * 2
+    }
+    for link, own in candidates:
+        score = max(own, 2) if menus.get(link.url) in column_menus else own
         if score >= 2 and (link.url not in scored or scored[link.url].score < score):
             scored[link.url] = Column(link, score)
     return sorted(scored.values(), key=lambda c: -c.score)
 
 
-def column_score(link: Link) -> int:
-    """How much a link looks like a column worth following: anchor text first, URL shape second."""
+def column_score(link: Link) -> int | None:
+    """How much a link looks like a column worth following: anchor text first, URL shape second.
+
+    None for what is never a column (chrome, a detail page, a sentence-long text). The URL is
+    judged without the parameters that only say who visits (``?sid=…``, ``;jsessionid=…``).
+    """
     text = link.text.strip()
     if not text or NOT_COLUMN_WORDS.match(text) or len(text) > 30:
-        return 0
+        return None
     if anchors.is_detail_url(link.url):
-        return 0
+        return None
+    url = canonical_url(link.url)
     score = 0
     if COLUMN_WORDS.search(text):
         score += 2
-    if COLUMN_URL_SHAPES.search(link.url):
+    if COLUMN_URL_SHAPES.search(url):
         score += 2
-    elif COLUMN_URL_HINTS.search(link.url):
+    elif COLUMN_URL_HINTS.search(urlsplit(url).path):
         score += 1
     return score
 
@@ -298,12 +373,17 @@ def _text(element: Any) -> str:
     return " ".join(_texts(element, skip_links=False))
 
 
-def _texts(element: Any, *, skip_links: bool) -> list[str]:
+def _texts(element: Any, *, skip_links: bool, skip: frozenset[int] = frozenset()) -> list[str]:
     out: list[str] = []
 
     def walk(node: Any) -> None:
         tag = node.tag if isinstance(node.tag, str) else ""
-        if tag in _SKIP_TEXT_TAGS or (skip_links and tag == "a") or not isinstance(node.tag, str):
+        if (
+            tag in _SKIP_TEXT_TAGS
+            or (skip_links and tag == "a")
+            or not isinstance(node.tag, str)
+            or id(node) in skip
+        ):
             if node.tail and node.tail.strip():
                 out.append(node.tail.strip())
             return
@@ -318,12 +398,34 @@ def _texts(element: Any, *, skip_links: bool) -> list[str]:
     return out
 
 
+def _header_rows(root: Any) -> list[Any]:
+    """Header rows of list tables (序号 | 标题 | 文号 | 发布日期): labels with no values.
+
+    A metadata block pairs each label with its value; a list's header names its columns and
+    nothing else, so its labels say nothing about the page being a document.
+    """
+    rows = []
+    for tr in root.iter("tr"):
+        cells = [c for c in tr if isinstance(c.tag, str) and c.tag in ("th", "td")]
+        if len(cells) < 2:
+            continue
+        texts = [re.sub(r"[\s:：]+", "", c.text_content()) for c in cells]
+        if any(_HEADER_WORDS.fullmatch(t) for t in texts) and all(
+            not t or _HEADER_WORDS.fullmatch(t) or METADATA_LABELS.fullmatch(t) for t in texts
+        ):
+            rows.append(tr)
+    return rows
+
+
 def _body_text(root: Any) -> tuple[int, int]:
     """(characters of text outside links, distinct metadata labels) of the page."""
     if not hasattr(root, "iter"):
         return 0, 0
     body = root.find(".//body")
-    texts = _texts(body if body is not None else root, skip_links=True)
+    scope = body if body is not None else root
+    texts = _texts(scope, skip_links=True)
+    headers = _header_rows(scope)  # kept referenced: their id()s are the skip keys
+    labelled = _texts(scope, skip_links=True, skip=frozenset(id(r) for r in headers)) if headers else texts
     joined = "".join(DATE_RE.sub("", t) for t in texts)
-    labels = {m.group(0).replace(" ", "") for m in METADATA_LABELS.finditer("".join(texts))}
+    labels = {m.group(0).replace(" ", "") for m in METADATA_LABELS.finditer("".join(labelled))}
     return len(re.sub(r"\s+", "", joined)), len(labels)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from crawler.anchors import Link
-from crawler.identity import is_session_parameter
+from crawler.identity import canonical_url, is_session_parameter
 
 NEXT_TEXTS = frozenset(
     {
@@ -95,7 +95,8 @@ def page_number(url: str) -> PageNumber | None:
 
 
 def same_series(a: PageNumber | None, b: PageNumber | None) -> bool:
-    return a is not None and b is not None and a.template == b.template
+    """Whether two pages are of one numbered series, whatever session tokens their links carry."""
+    return a is not None and b is not None and canonical_url(a.template) == canonical_url(b.template)
 
 
 def pager_links(links: Iterable[Link], page_url: str) -> tuple[list[str], list[str]]:

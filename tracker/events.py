@@ -21,6 +21,7 @@ class ChangeKind(enum.StrEnum):
     DOCUMENT_ADDED = "document_added"
     DOCUMENT_REMOVED = "document_removed"
     DOCUMENT_RESTORED = "document_restored"
+    DOCUMENT_FOUND = "document_found"  # first seen, but there before (tracker/late.py)
 
 
 class KindGroup(enum.StrEnum):
@@ -30,6 +31,7 @@ class KindGroup(enum.StrEnum):
     METADATA = "metadata"
     CONTENT = "content"
     DOCUMENTS = "documents"
+    ARCHIVE = "archive"  # pages govwatch files without news: there before, only reached now
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +50,11 @@ KINDS: Mapping[ChangeKind, KindInfo] = {
     ChangeKind.DOCUMENT_ADDED: KindInfo(KindGroup.DOCUMENTS, "新增文件", "bold green"),
     ChangeKind.DOCUMENT_REMOVED: KindInfo(KindGroup.DOCUMENTS, "文件撤下", "bold red"),
     ChangeKind.DOCUMENT_RESTORED: KindInfo(KindGroup.DOCUMENTS, "文件恢复", "bold green"),
+    ChangeKind.DOCUMENT_FOUND: KindInfo(KindGroup.ARCHIVE, "补录旧文件", "dim"),
 }
+# Kinds that are no news: kept and shown, but sent only to channels whose filter names them
+# (the kind or its group, ``archive``), never to a channel that takes everything.
+QUIET_KINDS = frozenset({ChangeKind.DOCUMENT_FOUND})
 
 GROUPS: Mapping[KindGroup, frozenset[ChangeKind]] = {
     group: frozenset(kind for kind, info in KINDS.items() if info.group is group) for group in KindGroup

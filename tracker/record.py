@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, defer
 from tracker.blobs import put_blob, sha256_hex
 from tracker.classify import classify
 from tracker.diff import ChangeEvent, diff_snapshots
+from tracker.late import found_late
 from tracker.models import (
     Base,
     Change,
@@ -250,6 +251,9 @@ class _Recorder:
             details: dict[str, Any] = {"title": content.snapshot.get("title"), "attachment": is_attachment}
             if is_attachment:
                 details.update(content.snapshot["attachment"])
+            late = found_late(self.session, document, content.snapshot, self.page.crawl_run_id)
+            if late:  # there before, only reached now: recorded, and no news (tracker/late.py)
+                return [ChangeEvent("document_found", {**details, **late})]
             return [ChangeEvent("document_added", details)]
         if is_attachment:
             old = latest.snapshot.get("attachment") or {}

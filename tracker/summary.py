@@ -77,6 +77,8 @@ def _describe(kind: str, d: Mapping[str, Any]) -> str:
         return counts
     if kind == ChangeKind.DOCUMENT_ADDED:
         return ("attachment " if d.get("attachment") else "") + _short(d.get("title") or "new document")
+    if kind == ChangeKind.DOCUMENT_FOUND:
+        return f"first seen, dated {d.get('published')}: " + _short(d.get("title") or "document")
     if kind == ChangeKind.DOCUMENT_REMOVED:
         return f"gone (HTTP {d.get('status_code')})"
     if kind == ChangeKind.DOCUMENT_RESTORED:

@@ -110,6 +110,8 @@ class PortalSpider(scrapy.Spider):
         self.revisited = False
         # The column tree as discovered: list URL -> title, parent, documents (``sources --discover``).
         self.columns: dict[str, dict[str, Any]] = {}
+        # Per column: the shapes of its dated items (``discovery.item_shape``), for its later pages.
+        self.item_shapes: dict[str, set[str]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> PortalSpider:
@@ -301,7 +303,7 @@ class PortalSpider(scrapy.Spider):
                 discovery.Item(link, True)
                 for link in {link.url: link for link in inside}.values()
                 if anchors.host_allowed(link.url, self.source.allowed_hosts)
-                and not anchors.is_attachment_url(link.url)
+                and not anchors.is_attachment(link)
                 and (self.pattern is None or self.pattern.search(link.url))
             ]
         is_dialect_list = any(dialect.is_list(text) for dialect in self.dialects)
@@ -323,6 +325,14 @@ class PortalSpider(scrapy.Spider):
         node = self.columns.setdefault(
             column, {"title": meta.get("title") or column, "parent": meta.get("parent"), "documents": set()}
         )
+        shapes = self.item_shapes.setdefault(column, set())
+        if meta.get("paged") and analysis.kind is not PageKind.DETAIL:
+            analysis.items += [
+                item
+                for item in discovery.items_of_shape(analysis, shapes, self.source.allowed_hosts)
+                if self.pattern is None or self.pattern.search(item.link.url)
+            ]
+        shapes.update(discovery.item_shape(item.link.url) for item in analysis.items if item.dated)
         item_urls = [item.link.url for item in analysis.items]
         undecided = self.params.undecided(item_urls)
         if undecided and self.fetch_details:

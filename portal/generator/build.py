@@ -190,6 +190,10 @@ class _Builder:
         self.next_ident[site.index] += rng.randint(1, 40)
         ident = self.next_ident[site.index]
         date = _date(rng, year)
+        if state > 0:
+            # A page added between two crawls goes up then: it is dated after every page posted
+            # before it (two months a state, the drawn day kept), as portals date a posting.
+            date = f"{year}-{min(12, 2 * state):02d}-{date[8:]}"
         meta = _metadata(
             rng, 14000000 + site.entry_code, ident, site.name, date, prefix=self.prefix[site.index]
         )

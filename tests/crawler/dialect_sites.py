@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from tests.conftest import FIXTURES_DIR
 
 DIALECTS_DIR = FIXTURES_DIR / "dialects"
-TOKEN_PARAMETERS = ("uid", "vc")
+TOKEN_PARAMETERS = ("uid", "vc", "jsessionid", "_t")
 
 
 def fill(text: str, title: str = "") -> str:
@@ -58,9 +58,12 @@ class DialectSite:
         key = route_key(method, target)
         with self.lock:
             self.hits.append(key)
-        path = key.split(" ", 1)[1].split("?", 1)[0]
-        if method == "GET" and path in self.details:
-            body = fill(fixture_text(self.name, "detail.html"), self.details[path])
+        target = key.split(" ", 1)[1]
+        path = target.split("?", 1)[0]
+        # Dynamic detail pages (``detail.jsp?id=…``) are listed with their query, static ones by path.
+        title = self.details.get(target) if "?" in target else None
+        if method == "GET" and (title is not None or path in self.details):
+            body = fill(fixture_text(self.name, "detail.html"), title or self.details[path])
             return 200, body.encode(), "text/html; charset=utf-8"
         route = self.routes.get(key) or self.routes.get(f"{method} {path}")
         if route is None or "file" not in route:

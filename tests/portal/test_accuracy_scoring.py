@@ -106,3 +106,23 @@ def test_indicator_rule(accuracy: ModuleType) -> None:
     assert accuracy.indicator_matches("PM2.5年均浓度", event("浓度", "PM2.5年均浓度控制在25微克/立方米左右"))
     assert not accuracy.indicator_matches("地区生产总值", event("一般公共预算收入"))
     assert not accuracy.indicator_matches("地区生产总值", event("值"))
+
+
+def test_documents_keyed_by_a_sorted_query_are_the_gold_documents(accuracy: ModuleType) -> None:
+    """govwatch keys ``index.php?m=content&c=index&a=show&id=1`` by its canonical URL, whose query
+    is sorted (``?a=show&c=index&id=1&m=content``): still the gold document."""
+    from w3lib.url import canonicalize_url
+
+    with GeneratedPortal(seed=4, sites=1, docs_per_site=10, dialects=["cms-php"]) as php:
+        score = accuracy.Score()
+        found = {accuracy.doc_key(php, canonicalize_url(php.url(s, p))) for s, p in php.portal.documents(0)}
+        accuracy._discovery(php.portal, found, score, None)
+        assert score.discovery_total > 0 and score.discovery_found == score.discovery_total
+        for trans in php.portal.transitions:
+            events = [_event(php, g) for g in trans.events]
+            for e in events:
+                e["url"] = canonicalize_url(e["url"])
+            accuracy.score_transition(php.portal, trans.state, events, php, score)
+        assert score.documents.tp > 0
+        assert score.documents.precision == 1.0 and score.documents.recall == 1.0
+        assert score.events_on_other_pages == 0

@@ -24,6 +24,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker import query
+from tracker.events import QUIET_KINDS
 from tracker.models import (
     Change,
     CrawlOutcome,
@@ -82,12 +83,13 @@ def enqueue(
     """Pending deliveries for recorded change events, in the caller's transaction (so an event
     and its deliveries are written together or not at all): one per event and channel of
     ``routes`` (channel → the kinds it wants, None: all; ``tracker.config.channel_routes``)
-    that wants the event's kind. ``changes`` are (change id, kind) pairs; returns how many."""
+    that wants the event's kind (a channel without a filter is not sent the quiet kinds,
+    ``tracker.events.QUIET_KINDS``). ``changes`` are (change id, kind) pairs; returns how many."""
     rows = [
         {"change_id": change_id, "channel": channel}
         for change_id, kind in changes
         for channel, kinds in routes.items()
-        if kinds is None or kind in kinds
+        if (kind in kinds if kinds is not None else kind not in QUIET_KINDS)
     ]
     if rows:
         session.connection().execute(insert(Delivery), rows)
