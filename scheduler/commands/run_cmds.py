@@ -7,9 +7,10 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 from rich.console import Console
@@ -33,39 +34,22 @@ log = logging.getLogger(__name__)
 CONFIG_OPTION = config_option()
 
 
-def _env_text(name: str) -> str | None:
+Number = TypeVar("Number", int, float)
+
+
+def _env_number(name: str, default: Number, *, minimum: Number, parse: Callable[[str], Number]) -> Number:
+    """A numeric environment setting; a bad value is one line and exit 2, before anything starts."""
     text = os.environ.get(name)
-    return text if text is not None and text.strip() else None
-
-
-def _env_invalid(name: str, text: str, kind: str, minimum: float) -> NoReturn:
-    click.echo(f"error: environment variable {name}={text!r} must be {kind} >= {minimum:g}", err=True)
-    sys.exit(EXIT_USAGE)
-
-
-def _env_int(name: str, default: int, *, minimum: int) -> int:
-    text = _env_text(name)
-    if text is None:
+    if text is None or not text.strip():
         return default
     try:
-        value = int(text)
+        value: Number | None = parse(text)
     except ValueError:
-        _env_invalid(name, text, "an integer", minimum)
-    if value < minimum:
-        _env_invalid(name, text, "an integer", minimum)
-    return value
-
-
-def _env_float(name: str, default: float, *, minimum: float) -> float:
-    text = _env_text(name)
-    if text is None:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        _env_invalid(name, text, "a number", minimum)
-    if value < minimum:
-        _env_invalid(name, text, "a number", minimum)
+        value = None
+    if value is None or value < minimum:
+        kind = "an integer" if parse is int else "a number"
+        click.echo(f"error: environment variable {name}={text!r} must be {kind} >= {minimum:g}", err=True)
+        sys.exit(EXIT_USAGE)
     return value
 
 
@@ -78,9 +62,13 @@ def _retry_policy() -> RetryPolicy:
 
     defaults = RetryPolicy()
     return RetryPolicy(
-        max_attempts=_env_int("GOVWATCH_NOTIFY_MAX_ATTEMPTS", defaults.max_attempts, minimum=1),
-        base_seconds=_env_float("GOVWATCH_NOTIFY_BACKOFF_SECONDS", defaults.base_seconds, minimum=0),
-        claim_seconds=_env_float("GOVWATCH_NOTIFY_CLAIM_SECONDS", defaults.claim.total_seconds(), minimum=1),
+        max_attempts=_env_number("GOVWATCH_NOTIFY_MAX_ATTEMPTS", defaults.max_attempts, minimum=1, parse=int),
+        base_seconds=_env_number(
+            "GOVWATCH_NOTIFY_BACKOFF_SECONDS", defaults.base_seconds, minimum=0.0, parse=float
+        ),
+        claim_seconds=_env_number(
+            "GOVWATCH_NOTIFY_CLAIM_SECONDS", defaults.claim.total_seconds(), minimum=1.0, parse=float
+        ),
     )
 
 
