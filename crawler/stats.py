@@ -121,6 +121,8 @@ class CrawlCounts:
             "blocked": c.get(f"outcome_{FetchOutcome.BLOCKED}", 0),
             "not_modified": c.get(f"outcome_{FetchOutcome.NOT_MODIFIED}", 0),
             "unchanged": c.get(f"outcome_{FetchOutcome.UNCHANGED}", 0),
+            # Of those, recognised by their raw body alone: not normalised again.
+            "unchanged_bodies": c.get("unchanged_bodies", 0),
             "gone": c.get(f"outcome_{FetchOutcome.GONE}", 0),
             "attachments": c.get(f"outcome_{FetchOutcome.NOT_A_PAGE}", 0),
             "transient_errors": c.get(f"outcome_{FetchOutcome.TRANSIENT_ERROR}", 0),
