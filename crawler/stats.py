@@ -129,6 +129,8 @@ class CrawlCounts:
             "rejected": c.get(f"outcome_{FetchOutcome.REJECTED}", 0),
             "list_pages": c.get("list_pages", 0),
             "list_errors": c.get("list_errors", 0),
+            # List pages that answered 304: followed from their stored links (crawler.revisit).
+            "list_pages_not_modified": c.get("list_pages_not_modified", 0),
             "record_errors": c.get("record_errors", 0),
             "robots_skipped": c.get("robots_skipped", 0),
         }
