@@ -134,3 +134,38 @@ concurrency = 4
         outcomes = conn.scalars(select(Fetch.outcome).where(Fetch.crawl_run_id == second["run_id"])).all()
     assert sorted(outcomes) == ["unchanged"] * DOCUMENTS
     engine.dispose()
+
+
+def test_only_a_recent_full_fetch_of_a_get_list_makes_its_request_conditional() -> None:
+    from datetime import UTC, datetime
+
+    import scrapy
+
+    from crawler.revisit import KEY, MAX_AGE, Links, ListRevisit, _digest
+
+    now = datetime.now(UTC)
+    link = [{"page": "http://127.0.0.1/doc/1.shtml", "depth": 1, "kind": "detail"}]
+    revisit = ListRevisit(
+        {
+            _digest("GET recent "): Links(
+                "http://127.0.0.1/a", '"e1"', "Mon, 01 Jan 2024 00:00:00 GMT", link
+            ),
+            _digest("GET old "): Links("http://127.0.0.1/b", '"e2"', None, link, now - MAX_AGE * 2),
+            _digest("GET empty "): Links("http://127.0.0.1/c", '"e3"', None, []),
+        }
+    )
+
+    def asked(key: str, **kwargs: Any) -> dict[str, str]:
+        request = scrapy.Request("http://127.0.0.1/list", **kwargs)
+        revisit.condition(request, key)
+        assert request.meta.get(KEY) == (key if request.method == "GET" else None)
+        return {k.decode(): v[0].decode() for k, v in request.headers.items() if k.startswith(b"If-")}
+
+    assert asked("GET recent ") == {
+        "If-None-Match": '"e1"',
+        "If-Modified-Since": "Mon, 01 Jan 2024 00:00:00 GMT",
+    }
+    assert asked("GET old ") == {}  # trusted for MAX_AGE only: then parsed in full again
+    assert asked("GET empty ") == {}  # nothing to follow from a 304
+    assert asked("GET unknown ") == {}
+    assert asked("POST recent x=1", method="POST", body="x=1") == {}  # forms are always fetched
