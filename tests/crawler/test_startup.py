@@ -31,3 +31,8 @@ def test_cn2an_waits_for_the_first_chinese_numeral() -> None:
     numeral = "from tracker.normalize.numbers import parse_number\nassert parse_number('十三') == 13"
     loaded = loaded_after(numeral)
     assert loaded["cn2an"]
+
+
+def test_recording_an_unchanged_page_needs_neither_deepdiff_nor_cn2an() -> None:
+    loaded = loaded_after("import tracker.record")
+    assert not loaded["deepdiff"] and not loaded["cn2an"]
