@@ -193,7 +193,7 @@ def record_same_body(
     stored = session.execute(_latest_body_statement(), {"id": document.latest_version_id}).one_or_none()
     if stored is None:
         return None
-    normalizer, blob_sha, content_type = stored.tuple()
+    normalizer, blob_sha, content_type = stored
     if normalizer != NORMALIZER_VERSION or blob_sha is None or blob_sha != sha256_hex(page.body):
         return None
     if not reads_the_same(page.body, content_type, page.headers):
