@@ -13,8 +13,9 @@ unchanged run. Wall time of each command, start-up included; medians and the rat
 
 ``--validators`` says which pages carry an ETag or Last-Modified: ``details`` (the bulk column as
 ``PortalServer`` serves it: detail pages only, so every list page is parsed again), ``all``
-(list pages too: an unchanged recrawl gets a 304 for every page) or ``none`` (no page: the
-unchanged recrawl gets the same 200 bodies again, for govwatch and urlwatch alike).
+(list pages too: an unchanged recrawl gets a 304 for every page) or ``none`` (no page, and no
+per-request noise either, as on a static site: the unchanged recrawl gets byte for byte the
+same 200 bodies again, for govwatch and urlwatch alike).
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def resource(path, total):
     if found is None or validators == "details":
         return found
     if validators == "none":
-        return dataclasses.replace(found, etag=False, last_modified=None)
+        return dataclasses.replace(found, etag=False, last_modified=None, volatile=False)
     return dataclasses.replace(found, etag=True)
 server.bulk_resource = resource
 servers = [PortalServer(bulk_pages=n) for n in counts]
