@@ -1,6 +1,6 @@
 """govwatch against urlwatch 2.29 on the same detail pages, alternating in one run.
 
-Usage: ``python bench/crawl_vs_urlwatch.py [--pages 300] [--sources 4] [--repeat 3]``
+Usage: ``python bench/crawl_vs_urlwatch.py [--pages 300] [--sources 4] [--repeat 3] [--validators details]``
 
 Four local portals (``portal.PortalServer`` bulk columns, served by a separate process so the
 server does not share this process's interpreter) hold ``--pages`` detail pages in all, ~45 KB
@@ -10,6 +10,12 @@ filter); govwatch (``govwatch crawl``, all sources in one command, politeness of
 the list pages to find them. Per repetition, alternating: govwatch's first crawl (fresh SQLite
 database), urlwatch's first run (fresh cache), govwatch's unchanged recrawl, urlwatch's
 unchanged run. Wall time of each command, start-up included; medians and the ratio.
+
+``--validators`` says which pages carry an ETag or Last-Modified: ``details`` (the bulk column as
+``PortalServer`` serves it: detail pages only, so every list page is parsed again), ``all``
+(list pages too: an unchanged recrawl gets a 304 for every page) or ``none`` (no page, and no
+per-request noise either, as on a static site: the unchanged recrawl gets byte for byte the
+same 200 bodies again, for govwatch and urlwatch alike).
 """
 
 from __future__ import annotations
@@ -41,9 +47,19 @@ max_pages = 1000
 """
 
 SERVE = """
-import json, sys
-from portal import PortalServer
+import dataclasses, json, sys
+from portal import PortalServer, server
 counts = json.loads(sys.argv[1])
+validators = sys.argv[2]
+bulk = server.bulk_resource
+def resource(path, total):
+    found = bulk(path, total)
+    if found is None or validators == "details":
+        return found
+    if validators == "none":
+        return dataclasses.replace(found, etag=False, last_modified=None, volatile=False)
+    return dataclasses.replace(found, etag=True)
+server.bulk_resource = resource
 servers = [PortalServer(bulk_pages=n) for n in counts]
 print(json.dumps([s.url for s in servers]), flush=True)
 sys.stdin.read()
@@ -69,6 +85,7 @@ def main() -> int:
     parser.add_argument("--pages", type=int, default=300)
     parser.add_argument("--sources", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--validators", choices=("details", "all", "none"), default="details")
     args = parser.parse_args()
     per_source = [
         args.pages // args.sources + (1 if n < args.pages % args.sources else 0) for n in range(args.sources)
@@ -79,7 +96,7 @@ def main() -> int:
         urlwatch = install_urlwatch(root)
         env = dict(os.environ, PYTHONPATH=str(REPO))
         server = subprocess.Popen(
-            [sys.executable, "-c", SERVE, json.dumps(per_source)],
+            [sys.executable, "-c", SERVE, json.dumps(per_source), args.validators],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -140,6 +157,9 @@ def main() -> int:
                                 s["counts"]["not_modified"] + s["counts"]["unchanged"] for s in summaries
                             )
                             assert unchanged == args.pages, summaries
+                            kinds = ("not_modified", "unchanged_bodies", "list_pages_not_modified")
+                            tally = {k: sum(s["counts"].get(k, 0) for s in summaries) for k in kinds}
+                            print(f"rep {rep + 1} g2 counts: {tally}", file=sys.stderr)
                     figures[key].append(seconds)
                     print(f"rep {rep + 1} {key}: {seconds:.2f} s", file=sys.stderr)
         finally:
@@ -149,7 +169,8 @@ def main() -> int:
     load = os.getloadavg()
     print(f"\n{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, "
           f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {args.pages} detail pages over "
-          f"{args.sources} sources, {args.repeat} alternating repetitions")  # fmt: skip
+          f"{args.sources} sources, {args.repeat} alternating repetitions, "
+          f"validators: {args.validators}")  # fmt: skip
     print("| pass | govwatch | urlwatch | ratio (govwatch / urlwatch) |")
     print("| --- | --- | --- | --- |")
     for label, g, u in (("first crawl", "g1", "u1"), ("unchanged recrawl", "g2", "u2")):

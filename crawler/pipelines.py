@@ -25,10 +25,17 @@ class RecordPipeline:
     over is recorded, so a source's run is stamped only after its last page.
     """
 
-    def __init__(self, recording: Recording, counts: CrawlCounts, progress: Progress) -> None:
+    def __init__(
+        self,
+        recording: Recording,
+        counts: CrawlCounts,
+        progress: Progress,
+        known: frozenset[str] = frozenset(),
+    ) -> None:
         self.recording = recording
         self.counts = counts
         self.progress = progress
+        self.known = known  # canonical URLs of the source's stored documents
         self.pending: set[asyncio.Future[Any]] = set()
 
     @classmethod
@@ -36,12 +43,12 @@ class RecordPipeline:
         spider = crawler.spider
         if not isinstance(spider, PortalSpider):
             raise TypeError(f"RecordPipeline needs a PortalSpider, not {type(spider).__name__}")
-        return cls(spider.recording, spider.counts, spider.progress)
+        return cls(spider.recording, spider.counts, spider.progress, frozenset(spider.known_urls))
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageFetch):
             return item
-        future = asyncio.ensure_future(self.recording.record(item))
+        future = asyncio.ensure_future(self.recording.record(item, known=item.url in self.known))
         self.pending.add(future)
         try:
             result = await future
@@ -54,6 +61,8 @@ class RecordPipeline:
             self.pending.discard(future)
         outcome = str(getattr(result.outcome, "value", result.outcome))
         self.counts.record_outcome(outcome, result.version_id is not None, len(result.changes or []))
+        if getattr(result, "same_body", False):
+            self.counts.add("unchanged_bodies")  # unchanged by the raw body alone: not normalised
         if outcome in ("transient_error", "rejected", "blocked"):
             self.counts.note_error(f"{item.url}: {outcome} ({item.error or item.status})")
         self.progress.update(self.counts)

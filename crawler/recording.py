@@ -18,7 +18,10 @@ lock is given up after the busy timeout, and other processes do not know it).
 
 A 304 has nothing to normalise: it never waits for (or wakes) the workers, and the fetch rows
 of 304s are written ``BATCH_SIZE`` to a transaction, so an unchanged recrawl costs a fetch row
-per page and a commit per batch.
+per page and a commit per batch. A 200 of a known document joins the same batches: when its raw
+body is the one its latest version was derived from (``tracker.record.record_same_body``) it is
+recorded there, unchanged and not normalised; otherwise it leaves the batch, unrecorded, for
+the thread or a worker like any other page.
 
 One ``Recording`` serves every source crawled in the process (one pool of workers sized to the
 cores, not one per source); each page carries its source, which picks its channel routes.
@@ -39,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from tracker.classify import classify
 from tracker.page import PageFetch
 from tracker.processes import die_with
 
@@ -121,23 +125,33 @@ def _writing() -> Iterator[None]:
 
 
 def record_pages(pages: list[PageFetch], routes: Routes) -> list[Any]:
-    """Record pages that carry no content (304s) in one transaction: one commit for many fetch rows.
+    """Record 304s, and 200s whose raw body is their latest version's, in one transaction.
 
-    If any of them fails, each is recorded in its own transaction instead, so one bad page costs
-    no other its fetch row; the failures are returned in place of their results.
+    One commit for many fetch rows. A 200 whose body is not its latest version's is left out:
+    None in its place, nothing written for it. If any page fails, each 304 is recorded in its own
+    transaction instead (and each 200 left out), so one bad page costs no other its fetch row;
+    the failures are returned in place of their results.
     """
     from tracker.db import session_scope
-    from tracker.record import examine
+    from tracker.record import examine, record_same_body
+
+    def one(session: Session, page: PageFetch) -> Any:
+        if page.status == 304:
+            return _record(session, page, routes, examine(page))
+        result = record_same_body(session, page)
+        if result is not None:  # a removed page restored by its body is news
+            _enqueue(session, result, routes.get(page.source, {}))
+        return result
 
     try:
         with _writing(), session_scope(_target["factory"]) as session:
-            return [_record(session, page, routes, examine(page)) for page in pages]
+            return [one(session, page) for page in pages]
     except Exception:
         log.warning("recording %d unchanged pages together failed; recording them one by one", len(pages))
     results: list[Any] = []
     for page in pages:
         try:
-            results.append(record_page(page, routes))
+            results.append(record_page(page, routes) if page.status == 304 else None)
         except Exception as exc:
             results.append(exc)
     return results
@@ -155,12 +169,17 @@ def record_page(page: PageFetch, routes: Routes = NO_ROUTES) -> RecordResult:
 
 def _record(session: Session, page: PageFetch, routes: Routes, examined: Examined) -> RecordResult:
     """Record ``page`` and, in the same transaction, the deliveries its source's channels want."""
-    from tracker.notify.outbox import enqueue
     from tracker.record import record
 
     result = record(session, page, examined=examined)
-    enqueue(session, zip(result.changes, result.change_kinds, strict=True), routes.get(page.source, {}))
+    _enqueue(session, result, routes.get(page.source, {}))
     return result
+
+
+def _enqueue(session: Session, result: RecordResult, routes: Mapping[str, frozenset[str] | None]) -> None:
+    from tracker.notify.outbox import enqueue
+
+    enqueue(session, zip(result.changes, result.change_kinds, strict=True), routes)
 
 
 class Recording:
@@ -219,9 +238,15 @@ class Recording:
         # recording meanwhile rather than leaving every page queued for them.
         return self.thread
 
-    async def record(self, page: PageFetch) -> Any:
+    async def record(self, page: PageFetch, *, known: bool = False) -> Any:
+        """Record ``page``; ``known``: its document is stored already (its body may be unchanged)."""
         if self.batch_func is not None and page.status == 304:
             return await self._batched(page)
+        # tracker.record.may_have_same_body, without importing the normaliser into the crawl
+        if self.batch_func is not None and known and page.body and classify(page) is None:
+            recorded = await self._batched(page)
+            if recorded is not None:
+                return recorded
         self.pending += 1
         try:
             return await asyncio.get_running_loop().run_in_executor(self._executor(), self.func, page)

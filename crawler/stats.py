@@ -121,12 +121,16 @@ class CrawlCounts:
             "blocked": c.get(f"outcome_{FetchOutcome.BLOCKED}", 0),
             "not_modified": c.get(f"outcome_{FetchOutcome.NOT_MODIFIED}", 0),
             "unchanged": c.get(f"outcome_{FetchOutcome.UNCHANGED}", 0),
+            # Of those, recognised by their raw body alone: not normalised again.
+            "unchanged_bodies": c.get("unchanged_bodies", 0),
             "gone": c.get(f"outcome_{FetchOutcome.GONE}", 0),
             "attachments": c.get(f"outcome_{FetchOutcome.NOT_A_PAGE}", 0),
             "transient_errors": c.get(f"outcome_{FetchOutcome.TRANSIENT_ERROR}", 0),
             "rejected": c.get(f"outcome_{FetchOutcome.REJECTED}", 0),
             "list_pages": c.get("list_pages", 0),
             "list_errors": c.get("list_errors", 0),
+            # List pages that answered 304: followed from their stored links (crawler.revisit).
+            "list_pages_not_modified": c.get("list_pages_not_modified", 0),
             "record_errors": c.get("record_errors", 0),
             "robots_skipped": c.get("robots_skipped", 0),
         }

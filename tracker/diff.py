@@ -23,8 +23,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from tracker.events import ChangeKind
 from tracker.normalize.numbers import canonical_text
 from tracker.normalize.targets import comparable
@@ -60,6 +58,8 @@ def diff_snapshots(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Chang
 
 def _touched_keys(old: Any, new: Any) -> list[Any]:
     """Top-level keys of two dicts that deepdiff finds different, in first-seen order."""
+    from deepdiff import DeepDiff  # imported by the first changed page, not by every recording process
+
     tree = DeepDiff(old, new, view="tree", verbose_level=2)
     keys: dict[Any, None] = {}
     for levels in tree.values():
@@ -253,6 +253,8 @@ def _clip(text: str, start: int, end: int) -> str:
 
 def paragraph_changes(old: list[str], new: list[str]) -> list[tuple[str, str | None, str | None]]:
     """Aligned body edits, in page order: ("added", None, p), ("removed", p, None), ("edited", a, b)."""
+    from deepdiff import DeepDiff  # imported by the first changed page, not by every recording process
+
     tree = DeepDiff(old, new, view="tree", verbose_level=2)
     found: list[tuple[int, int, str, str | None, str | None]] = []
     for report, levels in tree.items():

@@ -168,6 +168,27 @@ class VolatileParameter(Base):
     evidence_url: Mapped[str | None] = mapped_column(String(2048))
 
 
+class ListLinks(Base):
+    """What one list page of a source led to when it was last fetched in full, and its validators.
+
+    A list page that answers a conditional request with 304 is not parsed again: the crawler
+    (``crawler.revisit``) re-issues the requests it led to last time.
+    """
+
+    __tablename__ = "list_links"
+    __table_args__ = (UniqueConstraint("source_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    # sha256 of the crawler's key of the list page (method, URL without per-visit tokens, form body)
+    key: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(String(2048))
+    etag: Mapped[str | None] = mapped_column(String(512))
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+    links: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Blob(Base):
     """A raw response body, content-addressed by the sha256 of the uncompressed bytes."""
 

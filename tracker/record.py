@@ -7,7 +7,9 @@ Outcomes and what they store:
 
 - NEW_CONTENT: a fetch row, the raw body (blob), a new version, change events.
 - UNCHANGED (same fingerprint as the latest version) and NOT_MODIFIED (304): one fetch row
-  (the document's ``last_seen_at`` and validators are refreshed in place).
+  (the document's ``last_seen_at`` and validators are refreshed in place). A 200 whose raw body
+  is the one the latest version was derived from, read the same way (``record_same_body``), is
+  UNCHANGED without being normalised again.
 - TRANSIENT_ERROR, BLOCKED, REJECTED: one fetch row; never a removal.
 - GONE (404/410): a fetch row; an active document becomes ``removed`` with a
   ``document_removed`` event. A later 200 restores it (``document_restored``).
@@ -29,7 +31,7 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import insert, select
+from sqlalchemy import Select, bindparam, insert, select
 from sqlalchemy.orm import Session, defer
 
 from tracker.blobs import put_blob, sha256_hex
@@ -38,6 +40,7 @@ from tracker.diff import ChangeEvent, diff_snapshots
 from tracker.late import found_late
 from tracker.models import (
     Base,
+    Blob,
     Change,
     Document,
     DocumentKind,
@@ -46,9 +49,16 @@ from tracker.models import (
     FetchOutcome,
     Version,
 )
-from tracker.normalize import EmptyBody, NormalizedPage, NormalizeError, NotHtml, normalize
+from tracker.normalize import (
+    NORMALIZER_VERSION,
+    EmptyBody,
+    NormalizedPage,
+    NormalizeError,
+    NotHtml,
+    normalize,
+)
 from tracker.page import PageFetch
-from tracker.rederive import ATTACHMENT_NORMALIZER, is_stale, rederive
+from tracker.rederive import ATTACHMENT_NORMALIZER, is_stale, reads_the_same, rederive
 from tracker.store import begin_write, ensure_document, find_document, source_id
 
 log = logging.getLogger(__name__)
@@ -66,6 +76,7 @@ class RecordResult:
     change_kinds: list[str] = field(default_factory=list)
     fetch_id: int | None = None
     error: str | None = None
+    same_body: bool = False  # recorded by its raw body alone, not normalised (``record_same_body``)
 
 
 @dataclass(slots=True)
@@ -149,6 +160,54 @@ def record(
         assert content.outcome is not None
         return recorder.no_content(content.outcome, content.error)
     return recorder.with_content(content)
+
+
+def may_have_same_body(page: PageFetch) -> bool:
+    """Whether ``page`` is a 2xx page (not an attachment) that ``record_same_body`` might take."""
+    return bool(page.body) and classify(page) is None
+
+
+def record_same_body(session: Session, page: PageFetch) -> RecordResult | None:
+    """Record ``page`` as UNCHANGED if its raw body is the latest version's, read the same way.
+
+    Normalising is most of what recording a page costs, and an unchanged page served without
+    validators (or ignoring them) comes back byte for byte: its sha256 names the latest version's
+    blob. The version must be the current normaliser's (an older one is re-derived by ``record``)
+    and the response's Content-Type must not make the normaliser read the bytes differently. None,
+    with nothing written, when any of that does not hold: then ``record`` decides.
+    """
+    if not may_have_same_body(page):
+        return None
+    begin_write(session)
+    sid = source_id(session, page.source)
+    document = find_document(session, sid, page.url, lock=True)
+    if document is None or document.latest_version_id is None:
+        return None
+    stored = session.execute(_latest_body_statement(), {"id": document.latest_version_id}).one_or_none()
+    if stored is None:
+        return None
+    normalizer, blob_sha, content_type = stored
+    if normalizer != NORMALIZER_VERSION or blob_sha is None or blob_sha != sha256_hex(page.body):
+        return None
+    if not reads_the_same(page.body, content_type, page.headers):
+        return None
+    recorder = _Recorder(session, page, sid)
+    document.last_seen_at = recorder.at
+    recorder._refresh_validators(document)
+    recorder._restore_if_removed(document)
+    fetch_id = recorder._fetch(document, FetchOutcome.UNCHANGED, blob=blob_sha)
+    result = recorder._result(FetchOutcome.UNCHANGED, document, None, fetch_id)
+    result.same_body = True
+    return result
+
+
+@cache
+def _latest_body_statement() -> Select[str, str | None, str | None]:
+    return (
+        select(Version.normalizer, Version.blob_sha256, Blob.content_type)
+        .outerjoin(Blob, Blob.sha256 == Version.blob_sha256)
+        .where(Version.id == bindparam("id"))
+    )
 
 
 class _Recorder:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
-from tracker.blobs import get_blob
-from tracker.models import Version
-from tracker.normalize import NORMALIZER_VERSION, NormalizeError, normalize
+from tracker.blobs import decompress
+from tracker.models import Blob, Version
+from tracker.normalize import NORMALIZER_VERSION, NormalizeError, NotHtml, normalize
+from tracker.normalize.decode import canonical_codec, check_html, decode, header_charset
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +30,13 @@ def rederive(session: Session, version: Version, url: str | None = None) -> bool
     """
     if version.normalizer == ATTACHMENT_NORMALIZER or version.blob_sha256 is None:
         return False
-    body = get_blob(session, version.blob_sha256)
-    if body is None:
+    blob = session.get(Blob, version.blob_sha256)
+    if blob is None:
         log.warning("version %s: raw body %s is missing, kept as is", version.id, version.blob_sha256)
         return False
     try:
-        page = normalize(body, url)
+        # The body is read as it was served: its charset header decides between readings.
+        page = normalize(decompress(blob), url, _headers(blob.content_type))
     except NormalizeError as exc:
         log.warning("version %s no longer normalises (%s), kept as is", version.id, exc.reason)
         return False
@@ -42,3 +45,37 @@ def rederive(session: Session, version: Version, url: str | None = None) -> bool
     version.fingerprint = page.fingerprint
     version.normalizer = NORMALIZER_VERSION
     return changed
+
+
+def _headers(content_type: str | None) -> dict[str, str]:
+    return {"content-type": content_type} if content_type else {}
+
+
+def reads_the_same(body: bytes, stored_content_type: str | None, headers: Mapping[str, str]) -> bool:
+    """Whether the normaliser reads ``body`` served with ``headers`` as it read the stored body.
+
+    Of the headers, the normaliser sees only Content-Type, and of it only whether its media type
+    is a document (``check_html``) and its charset (``decode``). Equal in both means read alike;
+    otherwise both readings are done and compared: the charset header of a UTF-8 page, say, is
+    overruled by its bytes either way. The stored content type is the blob's: that of the first
+    fetch that stored these bytes.
+    """
+    stored = _headers(stored_content_type)
+    if _header_inputs(stored) == _header_inputs(headers):
+        return True
+    return _reading(body, stored) == _reading(body, headers)
+
+
+def _header_inputs(headers: Mapping[str, str]) -> tuple[str, str | None]:
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    return content_type.split(";", 1)[0].strip().lower(), canonical_codec(header_charset(headers))
+
+
+def _reading(body: bytes, headers: Mapping[str, str]) -> tuple[str, str] | None:
+    try:
+        check_html(body, headers)
+    except NotHtml:
+        return None
+    decoded = decode(body, headers)
+    # The charset matters beyond the text: only a UTF-8 reading is checked for cp1252 mojibake.
+    return decoded.text, decoded.charset

@@ -32,6 +32,7 @@ from crawler.failures import describe_failure, original_url
 from crawler.middlewares import HINT
 from crawler.progress import Progress
 from crawler.recording import Recording
+from crawler.revisit import ListRevisit
 from crawler.stats import CrawlCounts
 from crawler.volatile import DatabaseMemory, Memory, NoMemory, VolatileParameters
 from tracker.config import SourceConfig
@@ -101,6 +102,7 @@ class PortalSpider(scrapy.Spider):
         self.progress = progress or Progress("none")
         self.memory = memory if memory is not None else _memory_of(recording)
         self.params = VolatileParameters(self._load_learned())
+        self.revisit = ListRevisit.load(self.memory, source.name) if self.fetch_details else ListRevisit()
         self.pattern = re.compile(source.detail_url_pattern) if source.detail_url_pattern else None
         self.include = [re.compile(p) for p in source.include]
         self.exclude = [re.compile(p) for p in source.exclude]
@@ -118,6 +120,7 @@ class PortalSpider(scrapy.Spider):
         spider: PortalSpider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
+        crawler.signals.connect(spider.revisit.on_closed, signal=signals.spider_closed)
         return spider
 
     def _load_learned(self) -> set[str]:
@@ -192,7 +195,7 @@ class PortalSpider(scrapy.Spider):
         self.seen.add(key)
         self.list_pages += 1
         headers = {"Content-Type": "application/x-www-form-urlencoded"} if body is not None else None
-        return scrapy.Request(
+        request = scrapy.Request(
             url,
             method=method,
             body=body,
@@ -211,6 +214,8 @@ class PortalSpider(scrapy.Spider):
             dont_filter=True,
             priority=10,
         )
+        self.revisit.condition(request, key)  # a list page that did not change is not parsed again
+        return request
 
     def page_request(
         self,
@@ -261,6 +266,9 @@ class PortalSpider(scrapy.Spider):
             self.params.stable |= set(meta.get("probe_names") or ())
             yield from self.release_probed(meta, meta["probe_of"])
             return
+        if response.status == 304:
+            yield from self.revisit.replay(self, response)
+            return
         if response.status >= 400 or response.status in (301, 302, 303, 307, 308):
             if meta.get("guessed") and response.status in (404, 410):
                 self.counts.add("list_pages_missing")  # a derived page number that does not exist
@@ -273,9 +281,9 @@ class PortalSpider(scrapy.Spider):
             return
         analysis, is_dialect_list = self.analyse(response)
         if meta.get("probe_of") is not None:
-            yield from self.after_probe(response, analysis)
+            yield from self.revisit.remember(response, self.after_probe(response, analysis))
             return
-        yield from self.follow_list(response, analysis, is_dialect_list)
+        yield from self.revisit.remember(response, self.follow_list(response, analysis, is_dialect_list))
 
     def analyse(self, response: TextResponse) -> tuple[Analysis, bool]:
         text = response.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -22,8 +23,8 @@ def edition(i: int, url: str) -> PageFetch:
     return snap(html_page([f"第{i}次修订:{PARAGRAPHS[0]}", *PARAGRAPHS[1:]]), minutes=i, url=url)
 
 
-async def record_all(recording: Recording, pages: list[PageFetch]) -> list[object]:
-    return list(await asyncio.gather(*(recording.record(page) for page in pages)))
+async def record_all(recording: Recording, pages: list[PageFetch], known: bool = False) -> list[Any]:
+    return list(await asyncio.gather(*(recording.record(page, known=known) for page in pages)))
 
 
 @pytest.mark.slow
@@ -111,3 +112,40 @@ def test_not_modified_pages_are_written_in_batches_without_workers(
         assert len(outcomes) == len(urls)
         kept = session.scalars(select(Document).where(Document.url.in_(urls[:5]))).all()
         assert all(document.last_seen_at is not None for document in kept)
+
+
+def test_unchanged_bodies_of_known_pages_are_written_in_batches_without_normalising(
+    db_url: str, session_factory: sessionmaker[Session]
+) -> None:
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from crawler.recording import BATCH_SIZE
+    from tracker.models import Fetch
+
+    urls = [f"http://127.0.0.1/same-{i}.html" for i in range(2 * BATCH_SIZE)]
+    recording = Recording.database(db_url, {}, workers=2)
+    commits: list[int] = []
+
+    def count(_conn: object) -> None:
+        commits.append(1)
+
+    try:
+        asyncio.run(record_all(recording, [edition(0, url) for url in urls]))
+        again = [edition(0, url) for url in urls]
+        event.listen(Engine, "commit", count)
+        try:
+            results = asyncio.run(record_all(recording, again, known=True))
+        finally:
+            event.remove(Engine, "commit", count)
+        # An edited page among them leaves its batch and is normalised as usual.
+        edited = asyncio.run(recording.record(edition(1, urls[0]), known=True))
+    finally:
+        recording.close()
+    assert [str(r.outcome) for r in results] == ["unchanged"] * len(urls)
+    assert all(r.same_body for r in results)  # not one of them was normalised again
+    assert len(commits) <= len(urls) // BATCH_SIZE + 1
+    assert str(edited.outcome) == "new_content" and not edited.same_body  # type: ignore[attr-defined]
+    with session_factory() as session:
+        outcomes = session.scalars(select(Fetch.outcome).order_by(Fetch.id)).all()
+    assert outcomes == ["new_content"] * len(urls) + ["unchanged"] * len(urls) + ["new_content"]

@@ -15,22 +15,55 @@ Public contract (used by tracker.record, the crawler and the CLI):
   too garbled to repair (misdecoded GBK, replacement characters); not part of the fingerprint.
 """
 
-from tracker.normalize.errors import (
-    EmptyBody,
-    ExtractionFailed,
-    NoContent,
-    NormalizeError,
-    NotHtml,
-    TooLarge,
-    Undecodable,
-)
-from tracker.normalize.pipeline import (
-    MAX_BODY_BYTES,
-    NORMALIZER_VERSION,
-    NormalizedPage,
-    fingerprint,
-    normalize,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tracker.normalize.errors import (
+        EmptyBody,
+        ExtractionFailed,
+        NoContent,
+        NormalizeError,
+        NotHtml,
+        TooLarge,
+        Undecodable,
+    )
+    from tracker.normalize.pipeline import (
+        MAX_BODY_BYTES,
+        NORMALIZER_VERSION,
+        NormalizedPage,
+        fingerprint,
+        normalize,
+    )
+
+# Loaded on first use (PEP 562): a process that only decodes (the crawler's list pages) or
+# compares raw bodies never imports the whole pipeline.
+_HOMES = {
+    "EmptyBody": "errors",
+    "ExtractionFailed": "errors",
+    "NoContent": "errors",
+    "NormalizeError": "errors",
+    "NotHtml": "errors",
+    "TooLarge": "errors",
+    "Undecodable": "errors",
+    "MAX_BODY_BYTES": "pipeline",
+    "NORMALIZER_VERSION": "pipeline",
+    "NormalizedPage": "pipeline",
+    "fingerprint": "pipeline",
+    "normalize": "pipeline",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "MAX_BODY_BYTES",
