@@ -382,6 +382,13 @@ def _utf16_in_step(body: bytes, codec: str) -> tuple[str, int]:
         while resume < cut:
             resume += 2
         pieces += [body[start:cut].decode(unit, errors="replace"), "\ufffd"]
+        if little and body[resume] >= 0x80:
+            # The zero byte's partner is a junk byte (`d` FF 00: the run came between a letter
+            # and its zero byte). An ASCII byte before it in the cut is the letter: keep it.
+            letter = next((j for j in range(resume - 1, cut - 1, -1) if 0 < body[j] < 0x80), None)
+            if letter is not None:
+                pieces.append(chr(body[letter]))
+                resume = zero + 1
         start, last_good, cuts = resume, None, cuts + 1
     pieces.append(body[start:].decode(unit, errors="replace"))
     return "".join(pieces), cuts

@@ -119,6 +119,8 @@ INVALID = [b"\xff", b"\x80", b"\xfe\xfe", b"\xc3\x28", b"\xe2\x82", b"\x81\x30",
     spots=[0.558566172971783, 0.6897938705184764, 0.014130832310066177],
     junk=[b"\xc3(", b"\xff", b"\xed\xa0\x80", b"\xff", b"\xff", b"\xff"],
 )
+# ... and out of step between a letter and its zero byte (`d` FF 00): `<div` must keep its `d`
+@example(encoding="utf-16", spots=[0.20693152297472533], junk=[b"\xff"] * 6)
 # one corrupt byte in a Big5 page: no detector names a codec the bytes break somewhere
 @example(encoding="big5", spots=[0.5], junk=[b"\xff"] * 6)
 def test_invalid_bytes_in_any_encoding_give_a_typed_result(
