@@ -44,6 +44,7 @@ STARTED = "govwatch_transfer_started"
 BODY_STARTED = "govwatch_body_started"  # when this attempt's response headers arrived
 RECEIVED = "govwatch_bytes_received"
 STOPPED = "govwatch_stopped"  # (hint, message) of a download this module stopped
+HANDLER = "govwatch_transfer_handler"  # which handler instance downloads the request
 
 
 class DeadlineDownloadHandler(HTTP11DownloadHandler):
@@ -52,6 +53,8 @@ class DeadlineDownloadHandler(HTTP11DownloadHandler):
         self.budget = crawler.settings.getfloat(FETCH_TIMEOUT_SETTING, 30.0)
         self.min_rate = crawler.settings.getint(MIN_RATE_SETTING, 0)
         self.maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        # Scrapy makes one handler per scheme (http, https), and each hears every download's
+        # signals: only the one downloading a request counts its bytes, or each is counted twice.
         crawler.signals.connect(self.headers_received, signal=signals.headers_received)
         crawler.signals.connect(self.bytes_received, signal=signals.bytes_received)
 
@@ -64,6 +67,7 @@ class DeadlineDownloadHandler(HTTP11DownloadHandler):
             )
         ceiling = request.meta.get("download_timeout") or remaining  # DOWNLOAD_TIMEOUT, per attempt
         request.meta["download_timeout"] = min(remaining, ceiling)
+        request.meta[HANDLER] = id(self)
         started = request.meta[STARTED] = monotonic()
         request.meta.pop(BODY_STARTED, None)  # a retry copies the meta of the attempt before it
         request.meta[RECEIVED] = 0
@@ -74,9 +78,12 @@ class DeadlineDownloadHandler(HTTP11DownloadHandler):
             request.meta[SPENT] = spent + monotonic() - started
 
     def headers_received(self, headers: Any, body_length: int, request: Request, spider: Any) -> None:
-        request.meta[BODY_STARTED] = monotonic()
+        if request.meta.get(HANDLER) == id(self):
+            request.meta[BODY_STARTED] = monotonic()
 
     def bytes_received(self, data: bytes, request: Request, spider: Any) -> None:
+        if request.meta.get(HANDLER) != id(self):
+            return
         received = request.meta.get(RECEIVED, 0) + len(data)
         request.meta[RECEIVED] = received
         if self.maxsize and received > self.maxsize:
