@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session, defer
 from tracker.blobs import put_blob, sha256_hex
 from tracker.classify import classify
 from tracker.diff import ChangeEvent, diff_snapshots
+from tracker.events import ChangeKind
 from tracker.late import found_late
 from tracker.models import (
     Base,
@@ -238,7 +239,7 @@ class _Recorder:
                 document.etag = document.last_modified = None
                 self._event(
                     document,
-                    ChangeEvent("document_removed", {"status_code": self.page.status}),
+                    ChangeEvent(ChangeKind.DOCUMENT_REMOVED, {"status_code": self.page.status}),
                     old=document.latest_version_id,
                     new=None,
                 )
@@ -312,14 +313,14 @@ class _Recorder:
                 details.update(content.snapshot["attachment"])
             late = found_late(self.session, document, content.snapshot, self.page.crawl_run_id)
             if late:  # there before, only reached now: recorded, and no news (tracker/late.py)
-                return [ChangeEvent("document_found", {**details, **late})]
-            return [ChangeEvent("document_added", details)]
+                return [ChangeEvent(ChangeKind.DOCUMENT_FOUND, {**details, **late})]
+            return [ChangeEvent(ChangeKind.DOCUMENT_ADDED, details)]
         if is_attachment:
             old = latest.snapshot.get("attachment") or {}
             new = content.snapshot["attachment"]
             events = [
                 ChangeEvent(
-                    "content_changed",
+                    ChangeKind.CONTENT_CHANGED,
                     {
                         "attachment": True,
                         "old_sha256": old.get("sha256"),
@@ -388,7 +389,7 @@ class _Recorder:
         document.status = DocumentStatus.ACTIVE
         self._event(
             document,
-            ChangeEvent("document_restored", {"status_code": self.page.status}),
+            ChangeEvent(ChangeKind.DOCUMENT_RESTORED, {"status_code": self.page.status}),
             old=document.latest_version_id,
             new=document.latest_version_id,
         )
