@@ -215,6 +215,11 @@ def _mend_tags(text: str, codec: str) -> str:
             trail = junk[-1].encode(codec, errors="ignore")[-1:]
             if trail.isalpha():
                 names.insert(0, head + trail.decode("ascii") + tail)
+        elif not narrow:
+            # In UTF-16 a run between a letter and its zero byte pairs the letter with a junk
+            # byte (`d` FE FE 00 reads U+FE64 U+00FE): the letter is one half of a junk character.
+            halves = (chr(b) for ch in junk for b in (ord(ch) & 0xFF, ord(ch) >> 8 & 0xFF))
+            names[:0] = [head + h + tail for h in halves if h.isascii() and h.isalpha()]
         name = next((n for n in names if _ELEMENT.fullmatch(n)), None)
         return match.group() if name is None else f"<{opening or slash}{name}"
 

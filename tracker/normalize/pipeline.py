@@ -31,7 +31,7 @@ from tracker.normalize.text import clean, clean_visible_lines, drop_invisible_li
 
 log = logging.getLogger(__name__)
 
-NORMALIZER_VERSION = "1.4"  # 1.4: a UTF-16 letter followed by a corrupt byte is kept
+NORMALIZER_VERSION = "1.5"  # 1.4, 1.5: a UTF-16 letter followed by a corrupt run is kept
 MAX_BODY_BYTES = 32 * 1024 * 1024
 _SCRIPT_SAMPLE = 4000  # body characters enough to tell a traditional page from a simplified one
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")

@@ -121,6 +121,8 @@ INVALID = [b"\xff", b"\x80", b"\xfe\xfe", b"\xc3\x28", b"\xe2\x82", b"\x81\x30",
 )
 # ... and out of step between a letter and its zero byte (`d` FF 00): `<div` must keep its `d`
 @example(encoding="utf-16", spots=[0.20693152297472533], junk=[b"\xff"] * 6)
+# ... and an even run there, in step but pairing the letter with junk (`d` FE FE 00)
+@example(encoding="utf-16", spots=[0.20693152297472533], junk=[b"\xfe\xfe"] + [b"\xff"] * 5)
 # one corrupt byte in a Big5 page: no detector names a codec the bytes break somewhere
 @example(encoding="big5", spots=[0.5], junk=[b"\xff"] * 6)
 def test_invalid_bytes_in_any_encoding_give_a_typed_result(
