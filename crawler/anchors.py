@@ -75,7 +75,7 @@ def _has_attachment_extension(path: str) -> bool:
 def is_attachment_url(url: str) -> bool:
     """A file by its URL: its extension, a download script with a query, or a file name in the query."""
     parts = urlsplit(url)
-    path = bare_path(url)
+    path = _PATH_PARAMETERS_RE.sub("", parts.path)  # bare_path, without splitting the URL twice
     if _has_attachment_extension(path):
         return True
     if not parts.query:
@@ -117,7 +117,7 @@ def is_detail_url(url: str, pattern: re.Pattern[str] | None = None) -> bool:
     if pattern is not None:
         return bool(pattern.search(url))
     parts = urlsplit(url)
-    path = bare_path(url)
+    path = _PATH_PARAMETERS_RE.sub("", parts.path)  # bare_path, without splitting the URL twice
     if DETAIL_SHAPES.search(path):
         return True
     if DETAIL_QUERY_SHAPES.search(path) and parts.query:

@@ -8,12 +8,11 @@ import re
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
 from portal import site
-from portal.http import PortalHandler
+from portal.http import PortalHandler, PortalHTTPServer
 
 _VIEWS_RE = re.compile(rb'<span id="views">(\d+)</span>')
 _CLOCK_RE = re.compile(rb'<span id="clock">[0-9: -]{19}</span>')
@@ -49,8 +48,7 @@ class PortalServer:
         self._views = itertools.count(1288)
         self._flaky: dict[str, int] = {}
         self._lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer((host, port), _Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = PortalHTTPServer((host, port), _Handler)
         self.httpd.portal = self  # type: ignore[attr-defined]
         self.host = host
         self.port = int(self.httpd.server_address[1])

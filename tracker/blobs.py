@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from functools import cache
+from typing import TYPE_CHECKING
 
-import zstandard
 from sqlalchemy.orm import Session
 
 from tracker.models import Blob
 from tracker.upsert import insert_ignore
+
+if TYPE_CHECKING:
+    import zstandard
 
 # zstd's default level: 0.2 ms for a 37 KB page; level 6 takes 3x as long to save another 5%.
 ZSTD_LEVEL = 3
@@ -17,11 +20,16 @@ ZSTD_LEVEL = 3
 
 @cache
 def _compressor() -> zstandard.ZstdCompressor:
+    # Imported on first use (70 ms): a crawl whose pages are all unchanged stores no body.
+    import zstandard
+
     return zstandard.ZstdCompressor(level=ZSTD_LEVEL)
 
 
 @cache
 def _decompressor() -> zstandard.ZstdDecompressor:
+    import zstandard
+
     return zstandard.ZstdDecompressor()
 
 

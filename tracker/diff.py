@@ -20,10 +20,9 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from tracker.events import ChangeKind
+from tracker.events import ChangeEvent, ChangeKind
 from tracker.normalize.numbers import canonical_text
 from tracker.normalize.targets import comparable
 from tracker.textdiff import opcodes, similarity
@@ -35,12 +34,6 @@ MATERIAL_FIELDS = ("indicator", "quantity", "qualifier", "comparator", "text")
 DRIFT_MIN_SIMILARITY = 0.6
 MAX_EXCERPTS = 3
 EXCERPT_CONTEXT = 24
-
-
-@dataclass(frozen=True, slots=True)
-class ChangeEvent:
-    kind: str  # a ChangeKind (a str, as stored and serialised)
-    details: dict[str, Any] = field(default_factory=dict)
 
 
 def diff_snapshots(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[ChangeEvent]:

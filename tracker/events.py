@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 
 class ChangeKind(enum.StrEnum):
@@ -22,6 +23,14 @@ class ChangeKind(enum.StrEnum):
     DOCUMENT_REMOVED = "document_removed"
     DOCUMENT_RESTORED = "document_restored"
     DOCUMENT_FOUND = "document_found"  # first seen, but there before (tracker/late.py)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeEvent:
+    """One change between two versions, or of a document's presence, before it is stored."""
+
+    kind: str  # a ChangeKind (a str, as stored and serialised)
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 class KindGroup(enum.StrEnum):

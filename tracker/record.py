@@ -36,8 +36,7 @@ from sqlalchemy.orm import Session, defer
 
 from tracker.blobs import put_blob, sha256_hex
 from tracker.classify import classify
-from tracker.diff import ChangeEvent, diff_snapshots
-from tracker.events import ChangeKind
+from tracker.events import ChangeEvent, ChangeKind
 from tracker.late import found_late
 from tracker.models import (
     Base,
@@ -335,6 +334,9 @@ class _Recorder:
                 )
             ]
         else:
+            # Imported here: a crawl that finds nothing changed never loads the diff (0.17 s).
+            from tracker.diff import diff_snapshots
+
             events = diff_snapshots(latest.snapshot, content.snapshot)
         revert_of = self._revert_of(document, latest, content.fingerprint or "")
         if revert_of is not None:

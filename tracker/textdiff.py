@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-from rapidfuzz.distance import Indel
-
 Tag = Literal["equal", "delete", "insert", "replace"]
 Opcode = tuple[Tag, int, int, int, int]
 
@@ -19,6 +17,8 @@ def opcodes(a: str, b: str) -> list[Opcode]:
     Indel knows only insertions and deletions; a run of both between two equal stretches
     is reported as one ``replace``, which is how a reader sees an edited clause.
     """
+    from rapidfuzz.distance import Indel  # on first use: 0.1 s that a crawl of unchanged pages never needs
+
     ops: list[Opcode] = []
     pending: list[int] | None = None  # [i1, i2, j1, j2] of the open non-equal run
     for op in Indel.opcodes(a, b):
@@ -45,4 +45,6 @@ def similarity(a: str, b: str) -> float:
     """2 * matching characters / total characters: 1.0 for equal strings, 0.0 for disjoint ones."""
     if not a and not b:
         return 1.0
+    from rapidfuzz.distance import Indel
+
     return Indel.normalized_similarity(a, b)

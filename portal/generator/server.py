@@ -18,14 +18,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from portal.generator import dialects, render
 from portal.generator.build import DEFAULT_DOCS_PER_SITE, DEFAULT_SITES, DEFAULT_STATES, generate
 from portal.generator.model import Portal, Site
-from portal.http import PortalHandler
+from portal.http import PortalHandler, PortalHTTPServer
 
 VOLATILE = ("uid", "sid", "jsessionid", "_t", "timestamp", "rand", "t", "r", "token")
 CHALLENGE_COOKIE = "__jsl_clearance_s"
@@ -106,8 +105,7 @@ class SiteServer:
     def __init__(self, owner: GeneratedPortal, site: Site) -> None:
         self.owner = owner
         self.site = site
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = PortalHTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.site_server = self  # type: ignore[attr-defined]
         self.port = int(self.httpd.server_address[1])
         self._routes: dict[int, _Routes] = {}

@@ -17,7 +17,7 @@ from rich.text import Text
 from tracker import events
 
 if TYPE_CHECKING:
-    from tracker.diff import ChangeEvent
+    from tracker.events import ChangeEvent
 
 
 def console() -> Console:

@@ -27,6 +27,19 @@ def test_upgrade_creates_every_table_and_matches_models(db_url: str) -> None:
     engine.dispose()
 
 
+def test_the_written_down_head_is_the_newest_migration(db_url: str) -> None:
+    from alembic.runtime.migration import MigrationContext as AlembicContext
+
+    from tracker.db import SCHEMA_HEAD, current_revision, migrations_head
+
+    assert migrations_head() == SCHEMA_HEAD
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with engine.connect() as conn:  # our reading of the version table is Alembic's
+        assert current_revision(engine) == AlembicContext.configure(conn).get_current_revision()
+    engine.dispose()
+
+
 def test_old_database_is_upgraded_on_first_use_and_says_so(
     db_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
