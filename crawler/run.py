@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.progress import BUSY, ERROR, Output, Progress
 from crawler.recording import Recording, worker_count
-from crawler.settings import crawl_settings
+from crawler.settings import crawl_settings, scraper_slot_bytes
 from crawler.spiders import spider_for
 from crawler.stats import CrawlCounts
 from tracker import runs, store
@@ -125,7 +125,7 @@ def run_crawls(
         recording = Recording.database(db_url, routes, worker_count(db_url)) if started else Recording()
     if started:
         _offline_suffix_list()
-        batch = _Batch(config, trigger, output, factory, log_level, results)
+        batch = _Batch(config, trigger, output, factory, log_level, results, crawlers=len(started))
         try:
             batch.crawl(started, recording)
         finally:
@@ -168,11 +168,13 @@ class _Batch:
     factory: sessionmaker[Session] | None
     log_level: str
     results: dict[str, CrawlResult]
+    crawlers: int = 1  # sources crawled in this process, which share its memory
 
     def settings(self, source: SourceConfig) -> dict[str, Any]:
         settings = crawl_settings(source, self.config.settings, self.log_level)
         # After Scrapy's DownloadTimeoutMiddleware (350), which sets each request's default.
         settings["DOWNLOADER_MIDDLEWARES"] = {**settings["DOWNLOADER_MIDDLEWARES"], DEADLINE: 355}
+        settings["SCRAPER_SLOT_MAX_ACTIVE_SIZE"] = scraper_slot_bytes(self.crawlers)
         return settings
 
     def crawl(

@@ -27,6 +27,19 @@ UNUSED_EXTENSIONS = tuple(
     )
 )
 
+# Fetched responses a crawl process holds while they are parsed or wait to be recorded. Scrapy
+# stops a crawler's downloads while its scraper slot holds more than SCRAPER_SLOT_MAX_ACTIVE_SIZE
+# bytes of bodies; its default, 5 MB per crawler, let one process crawling 200 local sources
+# hold nearly every page it fetched (and its parsed tree, several times the body): 2.9 GB.
+RESPONSES_IN_FLIGHT_BYTES = 16 * 1024 * 1024
+SCRAPER_SLOT_BYTES = (64 * 1024, 5_000_000)  # each crawler's share: at least, at most
+
+
+def scraper_slot_bytes(crawlers: int) -> int:
+    """Each crawler's share of ``RESPONSES_IN_FLIGHT_BYTES`` when ``crawlers`` share a process."""
+    low, high = SCRAPER_SLOT_BYTES
+    return max(low, min(high, RESPONSES_IN_FLIGHT_BYTES // max(1, crawlers)))
+
 
 def govwatch_version() -> str:
     try:

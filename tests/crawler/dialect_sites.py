@@ -6,10 +6,11 @@ import json
 import secrets
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from portal.http import PortalHTTPServer
 from tests.conftest import FIXTURES_DIR
 
 DIALECTS_DIR = FIXTURES_DIR / "dialects"
@@ -45,8 +46,7 @@ class DialectSite:
         self.details = manifest.pop("details", {})
         self.routes = manifest
         self.lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.httpd.daemon_threads = True
+        self.httpd = PortalHTTPServer(("127.0.0.1", 0), self._handler())
         self.port = int(self.httpd.server_address[1])
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 

@@ -9,12 +9,13 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
+from portal.http import PortalHTTPServer
 from tests.crawler.conftest import start_crawl
 from tracker.config import parse_config
 from tracker.db import make_engine
@@ -50,8 +51,7 @@ class TrapSite:
         self.inflight: dict[str, int] = {}
         self.max_inflight: dict[str, int] = {}
         self.lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
-        self.httpd.daemon_threads = True
+        self.httpd = PortalHTTPServer(("127.0.0.1", 0), self.handler())
         self.port = int(self.httpd.server_address[1])
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
@@ -251,6 +251,24 @@ def test_default_politeness_is_robots_autothrottle_two_per_host_and_one_second()
     assert settings["DOWNLOAD_MAXSIZE"] == 32 * 1024 * 1024
     assert settings["TELNETCONSOLE_ENABLED"] is False
     assert settings["CLOSESPIDER_TIMEOUT"] == 3600
+
+
+def test_sources_sharing_a_process_share_its_budget_of_responses_in_flight() -> None:
+    """Scrapy's 5 MB per crawler let 200 sources of one process hold 2.9 GB of fetched pages."""
+    from crawler.run import _Batch
+    from crawler.settings import RESPONSES_IN_FLIGHT_BYTES, SCRAPER_SLOT_BYTES, scraper_slot_bytes
+    from tracker.runs import CrawlResult
+
+    config = parse_config('[[source]]\nname = "a"\nstart_urls = ["https://www.wuxi.gov.cn/"]')
+    low, high = SCRAPER_SLOT_BYTES
+    assert scraper_slot_bytes(1) == high  # one source keeps Scrapy's default
+    for crawlers in (2, 4, 50, 200, 5000):
+        share = scraper_slot_bytes(crawlers)
+        assert low <= share <= high
+        assert share * crawlers <= max(RESPONSES_IN_FLIGHT_BYTES, low * crawlers)
+    results: dict[str, CrawlResult] = {}
+    batch = _Batch(config, "manual", None, None, "WARNING", results, crawlers=200)  # type: ignore[arg-type]
+    assert batch.settings(config.sources[0])["SCRAPER_SLOT_MAX_ACTIVE_SIZE"] == scraper_slot_bytes(200)
 
 
 def test_bodies_over_the_size_limit_are_refused(crawled: Crawled) -> None:

@@ -8,13 +8,14 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
+from portal.http import PortalHTTPServer
 from portal.server import BULK_PER_LIST, bulk_resource
 from tests.crawler.conftest import start_crawl
 from tracker.db import make_engine, upgrade
@@ -35,7 +36,7 @@ class Portal:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def serve(portal: Portal) -> ThreadingHTTPServer:
+def serve(portal: Portal) -> PortalHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             res = bulk_resource(self.path, DOCUMENTS)
@@ -62,8 +63,7 @@ def serve(portal: Portal) -> ThreadingHTTPServer:
         def log_message(self, *args: Any) -> None:
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
+    httpd = PortalHTTPServer(("127.0.0.1", 0), Handler)
     portal.url = f"http://127.0.0.1:{httpd.server_address[1]}"
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     return httpd

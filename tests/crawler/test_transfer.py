@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,6 +24,7 @@ import pytest
 from sqlalchemy import select
 
 from crawler.transfer import RATE_GRACE_SECONDS
+from portal.http import PortalHTTPServer
 from tests.crawler.conftest import start_crawl
 from tracker.db import make_engine
 from tracker.models import CrawlRun, Fetch
@@ -42,8 +43,7 @@ BIG_BYTES = 20 * 1024 * 1024  # under DOWNLOAD_MAXSIZE (32 MB), over half of it
 class SlowStartSite:
     def __init__(self) -> None:
         self.stop = threading.Event()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
-        self.httpd.daemon_threads = True
+        self.httpd = PortalHTTPServer(("127.0.0.1", 0), self.handler())
         self.port = int(self.httpd.server_address[1])
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 

@@ -6,12 +6,13 @@ import json
 import re
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from portal.http import PortalHTTPServer
 from tests.crawler.conftest import start_crawl
 
 pytestmark = pytest.mark.slow
@@ -60,8 +61,7 @@ class Endless(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def summary(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Endless)
-    httpd.daemon_threads = True
+    httpd = PortalHTTPServer(("127.0.0.1", 0), Endless)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     config = Path(tmp_path_factory.mktemp("trap")) / "govwatch.toml"
     config.write_text(

@@ -17,12 +17,14 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import brotli
+
+from portal.http import PortalHTTPServer
 
 PAGES = Path(__file__).resolve().parents[2] / "portal" / "pages"
 BOMB_BYTES = 64 * 1024 * 1024  # decompressed; twice the crawl's 32 MB limit
@@ -105,16 +107,15 @@ def one_line_page() -> bytes:
 
 
 class HostileSite:
-    """Two ThreadingHTTPServers on 127.0.0.1: the portal (``port``) and another port (``other_port``)."""
+    """Two PortalHTTPServers on 127.0.0.1: the portal (``port``) and another port (``other_port``)."""
 
     def __init__(self, stall_seconds: float = 60.0) -> None:
         self.stall_seconds = stall_seconds
         self.stop = threading.Event()
         self.hits: dict[str, int] = {}
         self.lock = threading.Lock()
-        self.main = ThreadingHTTPServer(("127.0.0.1", 0), self._handler(other=False))
-        self.other = ThreadingHTTPServer(("127.0.0.1", 0), self._handler(other=True))
-        self.main.daemon_threads = self.other.daemon_threads = True
+        self.main = PortalHTTPServer(("127.0.0.1", 0), self._handler(other=False))
+        self.other = PortalHTTPServer(("127.0.0.1", 0), self._handler(other=True))
         self.port = int(self.main.server_address[1])
         self.other_port = int(self.other.server_address[1])
         self.url = f"http://127.0.0.1:{self.port}"

@@ -8,12 +8,13 @@ import sys
 import threading
 from collections.abc import Iterator
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from portal.http import PortalHTTPServer
 from scheduler.cli import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, cli
 
 PAGES = Path(__file__).resolve().parents[2] / "portal" / "pages"
@@ -30,7 +31,7 @@ class _GbkHandler(SimpleHTTPRequestHandler):
 
 @pytest.fixture
 def portal_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_GbkHandler, directory=str(PAGES)))
+    server = PortalHTTPServer(("127.0.0.1", 0), partial(_GbkHandler, directory=str(PAGES)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
