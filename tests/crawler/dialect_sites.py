@@ -1,4 +1,5 @@
-"""Serve the hand-written dialect portals of tests/fixtures/dialects on 127.0.0.1 (one port per site)."""
+"""Serve the hand-written dialect portals of tests/fixtures/dialects on 127.0.0.1 (one port per site),
+and crawl them twice for the crawl tests that read what was stored."""
 
 from __future__ import annotations
 
@@ -8,10 +9,16 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from sqlalchemy import func, select
 
 from portal.http import PortalHTTPServer
 from tests.conftest import FIXTURES_DIR
+from tests.crawler.conftest import start_crawl
+from tracker.db import make_engine, upgrade
+from tracker.models import Change, Document, Source
 
 DIALECTS_DIR = FIXTURES_DIR / "dialects"
 TOKEN_PARAMETERS = ("uid", "vc", "jsessionid", "_t")
@@ -117,3 +124,78 @@ def page(site: str, name: str) -> tuple[str, Path]:
     """A fixture page with fixed tokens (for pure tests) and its path."""
     path = DIALECTS_DIR / site / name
     return path.read_text(encoding="utf-8").replace("@@TOK@@", "0a1b2c3d4e5f6789"), path
+
+
+# -- two crawls of dialect sites, and what they stored ------------------------------------------
+
+
+def source_block(name: str, start_url: str, extra: str = "") -> str:
+    """A ``[[source]]`` of a local site: private address allowed, no delay."""
+    return (
+        f'[[source]]\nname = "{name}"\nstart_urls = ["{start_url}"]\n'
+        f'allowed_hosts = ["127.0.0.1"]\nallow_private_addresses = true\ndownload_delay = 0\n{extra}'
+    )
+
+
+def write_config(path: Path, blocks: list[str]) -> Path:
+    path.write_text(
+        '[settings]\ncontact = "mailto:test@govwatch.invalid"\n\n' + "\n".join(blocks), encoding="utf-8"
+    )
+    return path
+
+
+@dataclass
+class Crawled:
+    """Two crawls of each source, one after the other, into one database."""
+
+    sites: dict[str, DialectSite]
+    summaries: dict[str, list[dict[str, Any]]]
+    exit_codes: dict[str, list[int]]
+    db_url: str
+
+
+def crawl_twice(sites: dict[str, DialectSite], names: list[str], config: Path, db_url: str) -> Crawled:
+    """Crawl every source of ``names`` twice with ``python -m crawler``; each must end with a summary."""
+    engine = make_engine(db_url)
+    upgrade(engine)
+    engine.dispose()
+    summaries: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    codes: dict[str, list[int]] = {name: [] for name in names}
+    for _ in range(2):
+        for name in names:
+            proc = start_crawl(name, config, db_url)
+            out, err = proc.communicate(timeout=120)
+            lines = [json.loads(line) for line in out.splitlines() if line.strip()]
+            assert lines and lines[-1]["event"] == "summary", f"{name}: {out}\n{err[-3000:]}"
+            summaries[name].append(lines[-1])
+            codes[name].append(proc.returncode)
+    return Crawled(sites, summaries, codes, db_url)
+
+
+def stored_documents(db_url: str, source: str) -> list[tuple[str, str]]:
+    """(URL, kind) of every document stored for ``source``."""
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Document.url, Document.kind)
+            .join(Source, Source.id == Document.source_id)
+            .where(Source.name == source)
+        ).all()
+    engine.dispose()
+    return [(url, str(kind)) for url, kind in rows]
+
+
+def documents_added(db_url: str) -> dict[str, int]:
+    """How many ``document_added`` events each source has."""
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        added = dict(
+            conn.execute(
+                select(Source.name, func.count(Change.id))
+                .join(Source, Source.id == Change.source_id)
+                .where(Change.kind == "document_added")
+                .group_by(Source.name)
+            ).all()
+        )
+    engine.dispose()
+    return {str(name): int(count) for name, count in added.items()}

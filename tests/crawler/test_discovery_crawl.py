@@ -6,19 +6,25 @@ twice and must yield each document once, with nothing announced the second time.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from tests.crawler.conftest import start_crawl
-from tests.crawler.dialect_sites import DialectSite, expected_documents
-from tracker.db import make_engine, upgrade
-from tracker.models import Change, Document, Source, VolatileParameter
+from tests.crawler.dialect_sites import (
+    Crawled,
+    DialectSite,
+    crawl_twice,
+    documents_added,
+    expected_documents,
+    source_block,
+    stored_documents,
+    write_config,
+)
+from tracker.db import make_engine
+from tracker.models import Source, VolatileParameter
 
 pytestmark = pytest.mark.slow
 
@@ -32,75 +38,27 @@ STARTS = {
 EXCLUDING = "hanweb-policies"
 
 
-@dataclass
-class Crawled:
-    sites: dict[str, DialectSite]
-    summaries: dict[str, list[dict]]
-    exit_codes: dict[str, list[int]]
-    db_url: str
-
-
 def _config(sites: dict[str, DialectSite], path: Path) -> Path:
-    out = ['[settings]\ncontact = "mailto:test@govwatch.invalid"\n']
-    for name, site in sites.items():
-        out.append(
-            f"""[[source]]
-name = "{name}"
-start_urls = ["{site.url}{STARTS[name]}"]
-allowed_hosts = ["127.0.0.1"]
-allow_private_addresses = true
-download_delay = 0
-concurrency = 4
-"""
-        )
-    out.append(
-        f"""[[source]]
-name = "{EXCLUDING}"
-start_urls = ["{sites["hanweb"].url}/index.html"]
-allowed_hosts = ["127.0.0.1"]
-allow_private_addresses = true
-download_delay = 0
-exclude = ["规划"]
-"""
-    )
-    path.write_text("\n".join(out), encoding="utf-8")
-    return path
+    blocks = [
+        source_block(name, f"{site.url}{STARTS[name]}", "concurrency = 4\n") for name, site in sites.items()
+    ]
+    blocks.append(source_block(EXCLUDING, f"{sites['hanweb'].url}/index.html", 'exclude = ["规划"]\n'))
+    return write_config(path, blocks)
 
 
 @pytest.fixture(scope="module")
 def crawled(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
-    engine = make_engine(module_db_url)
-    upgrade(engine)
-    engine.dispose()
     sites = {name: DialectSite(name) for name in STARTS}
     try:
         config = _config(sites, tmp_path_factory.mktemp("dialects") / "govwatch.toml")
-        names = [*sites, EXCLUDING]
-        summaries: dict[str, list[dict]] = {name: [] for name in names}
-        codes: dict[str, list[int]] = {name: [] for name in names}
-        for _ in range(2):
-            for name in names:
-                proc = start_crawl(name, config, module_db_url)
-                out, err = proc.communicate(timeout=120)
-                lines = [json.loads(line) for line in out.splitlines() if line.strip()]
-                assert lines and lines[-1]["event"] == "summary", f"{name}: {out}\n{err[-3000:]}"
-                summaries[name].append(lines[-1])
-                codes[name].append(proc.returncode)
-        yield Crawled(sites, summaries, codes, module_db_url)
+        yield crawl_twice(sites, [*sites, EXCLUDING], config, module_db_url)
     finally:
         for site in sites.values():
             site.stop()
 
 
 def _documents(crawled: Crawled, source: str) -> list[str]:
-    engine = make_engine(crawled.db_url)
-    with engine.connect() as conn:
-        urls = conn.execute(
-            select(Document.url).join(Source, Source.id == Document.source_id).where(Source.name == source)
-        ).scalars()
-        found = [urlsplit(u).path for u in urls]
-    engine.dispose()
-    return found
+    return [urlsplit(url).path for url, _ in stored_documents(crawled.db_url, source)]
 
 
 @pytest.mark.parametrize("source", ["hanweb", "news", "wuxi", "trs"])
@@ -120,17 +78,7 @@ def test_hanweb_home_reaches_datastore_proxy_and_plain_pages_and_the_attachment(
 
 
 def test_second_crawl_announces_nothing_and_tokens_make_no_new_document(crawled: Crawled) -> None:
-    engine = make_engine(crawled.db_url)
-    with engine.connect() as conn:
-        added = dict(
-            conn.execute(
-                select(Source.name, func.count(Change.id))
-                .join(Source, Source.id == Change.source_id)
-                .where(Change.kind == "document_added")
-                .group_by(Source.name)
-            ).all()
-        )
-    engine.dispose()
+    added = documents_added(crawled.db_url)
     for source in STARTS:
         runs = [s["run_id"] for s in crawled.summaries[source]]
         assert crawled.summaries[source][1]["counts"]["changes"] == 0, source

@@ -4,24 +4,27 @@ golden tests on their pages, then real crawls from their home pages."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import lxml.html
 import pytest
 from parsel import Selector
-from sqlalchemy import func, select
 
 from crawler import anchors, discovery
 from crawler.anchors import Link
 from crawler.discovery import PageKind
-from tests.crawler.conftest import start_crawl
-from tests.crawler.dialect_sites import DialectSite, expected_documents, page
-from tracker.db import make_engine, upgrade
-from tracker.models import Change, Document, Source
+from tests.crawler.dialect_sites import (
+    Crawled,
+    DialectSite,
+    crawl_twice,
+    documents_added,
+    expected_documents,
+    page,
+    source_block,
+    stored_documents,
+    write_config,
+)
 
 HOST = "www.example.gov.cn"
 BASE = f"http://{HOST}"
@@ -196,55 +199,20 @@ def test_the_site_bar_lifts_nothing() -> None:
 STARTS = {"jsp": "/index.jsp", "govcn": "/index.htm"}
 
 
-@dataclass
-class Crawled:
-    sites: dict[str, DialectSite]
-    summaries: dict[str, list[dict]]
-    exit_codes: dict[str, list[int]]
-    db_url: str
-
-
 @pytest.fixture(scope="module")
 def crawled(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
-    engine = make_engine(module_db_url)
-    upgrade(engine)
-    engine.dispose()
     sites = {name: DialectSite(name) for name in STARTS}
     try:
-        config = tmp_path_factory.mktemp("jsp-govcn") / "govwatch.toml"
-        out = ['[settings]\ncontact = "mailto:test@govwatch.invalid"\n']
-        for name, site in sites.items():
-            out.append(
-                f'[[source]]\nname = "{name}"\nstart_urls = ["{site.url}{STARTS[name]}"]\n'
-                'allowed_hosts = ["127.0.0.1"]\nallow_private_addresses = true\ndownload_delay = 0\n'
-            )
-        Path(config).write_text("\n".join(out), encoding="utf-8")
-        summaries: dict[str, list[dict]] = {name: [] for name in sites}
-        codes: dict[str, list[int]] = {name: [] for name in sites}
-        for _ in range(2):
-            for name in sites:
-                proc = start_crawl(name, config, module_db_url)
-                stdout, stderr = proc.communicate(timeout=120)
-                lines = [json.loads(line) for line in stdout.splitlines() if line.strip()]
-                assert lines and lines[-1]["event"] == "summary", f"{name}: {stdout}\n{stderr[-3000:]}"
-                summaries[name].append(lines[-1])
-                codes[name].append(proc.returncode)
-        yield Crawled(sites, summaries, codes, module_db_url)
+        blocks = [source_block(name, f"{site.url}{STARTS[name]}") for name, site in sites.items()]
+        config = write_config(tmp_path_factory.mktemp("jsp-govcn") / "govwatch.toml", blocks)
+        yield crawl_twice(sites, list(sites), config, module_db_url)
     finally:
         for site in sites.values():
             site.stop()
 
 
 def _documents(crawled: Crawled, source: str) -> list[tuple[str, str]]:
-    engine = make_engine(crawled.db_url)
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(Document.url, Document.kind)
-            .join(Source, Source.id == Document.source_id)
-            .where(Source.name == source)
-        ).all()
-    engine.dispose()
-    return [(bare(url), str(kind)) for url, kind in rows]
+    return [(bare(url), kind) for url, kind in stored_documents(crawled.db_url, source)]
 
 
 @pytest.mark.slow
@@ -267,17 +235,7 @@ def test_jsp_attachments_are_recorded_as_attachments(crawled: Crawled) -> None:
 
 @pytest.mark.slow
 def test_second_crawl_announces_nothing(crawled: Crawled) -> None:
-    engine = make_engine(crawled.db_url)
-    with engine.connect() as conn:
-        added = dict(
-            conn.execute(
-                select(Source.name, func.count(Change.id))
-                .join(Source, Source.id == Change.source_id)
-                .where(Change.kind == "document_added")
-                .group_by(Source.name)
-            ).all()
-        )
-    engine.dispose()
+    added = documents_added(crawled.db_url)
     for source in STARTS:
         assert crawled.summaries[source][1]["counts"]["changes"] == 0, source
         assert added[source] == len(_documents(crawled, source))
