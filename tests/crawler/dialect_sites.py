@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from portal.http import PortalHTTPServer
 from tests.conftest import FIXTURES_DIR
-from tests.crawler.conftest import start_crawl
+from tests.crawler.conftest import crawl_once
 from tracker.db import make_engine, upgrade
 from tracker.models import Change, Document, Source
 
@@ -163,12 +163,9 @@ def crawl_twice(sites: dict[str, DialectSite], names: list[str], config: Path, d
     codes: dict[str, list[int]] = {name: [] for name in names}
     for _ in range(2):
         for name in names:
-            proc = start_crawl(name, config, db_url)
-            out, err = proc.communicate(timeout=120)
-            lines = [json.loads(line) for line in out.splitlines() if line.strip()]
-            assert lines and lines[-1]["event"] == "summary", f"{name}: {out}\n{err[-3000:]}"
-            summaries[name].append(lines[-1])
-            codes[name].append(proc.returncode)
+            summary, code = crawl_once(name, config, db_url)
+            summaries[name].append(summary)
+            codes[name].append(code)
     return Crawled(sites, summaries, codes, db_url)
 
 

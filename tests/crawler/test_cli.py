@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from portal import PortalServer, demo_config
-from tests.crawler.conftest import REPO, crawl_env, start_crawl, write_config
+from tests.crawler.conftest import REPO, crawl_env, start_crawl, wait_for_a_version, write_config
 from tracker import runs
 from tracker.db import current_revision, head_revision, make_engine
 from tracker.models import CrawlRun, Version
@@ -183,12 +183,7 @@ def test_a_source_is_never_crawled_twice_at_once_and_sigterm_stops_a_crawl_grace
             runs.start_run(session, "bulk", "schedule")  # what the scheduler does first
 
         # Stop it mid-crawl: once some pages are recorded, long before all 200 are.
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and crawling.poll() is None:
-            with session_factory() as session:
-                if session.scalar(select(func.count(Version.id))):
-                    break
-            time.sleep(0.1)
+        wait_for_a_version(session_factory, crawling)
         crawling.send_signal(signal.SIGTERM)
         out, _ = crawling.communicate(timeout=60)
     assert crawling.returncode == 130

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import threading
 import time
@@ -13,13 +12,11 @@ from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import select
 
 from portal.http import PortalHTTPServer
-from tests.crawler.conftest import start_crawl
+from tests.crawler.conftest import crawl_once, run_fetches
 from tracker.config import parse_config
-from tracker.db import make_engine
-from tracker.models import CrawlRun, Fetch
+from tracker.models import Fetch
 
 pytestmark = pytest.mark.slow
 
@@ -160,23 +157,14 @@ max_depth = 1
         encoding="utf-8",
     )
     try:
-        proc = start_crawl("traps", config, module_db_url)
-        out, err = proc.communicate(timeout=120)
-        assert out.strip(), err[-3000:]
-        summary = json.loads(out.splitlines()[-1])
-        engine = make_engine(module_db_url)
-        with engine.connect() as conn:
-            rows = conn.execute(
-                select(Fetch.url, Fetch.outcome, Fetch.final_url, Fetch.error)
-                .join(CrawlRun, CrawlRun.id == Fetch.crawl_run_id)
-                .where(CrawlRun.id == summary["run_id"])
-            ).all()
-        engine.dispose()
+        summary, exit_code = crawl_once("traps", config, module_db_url)
+        columns = (Fetch.url, Fetch.outcome, Fetch.final_url, Fetch.error)
+        rows = run_fetches(module_db_url, summary["run_id"], *columns)
         outcomes = {
             urlsplit(url).path: (outcome, urlsplit(final or "").hostname, error)
             for url, outcome, final, error in rows
         }
-        yield Crawled(site, proc.returncode, summary, outcomes)
+        yield Crawled(site, exit_code, summary, outcomes)
     finally:
         site.stop()
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -78,30 +80,37 @@ def test_pages_wait_for_no_worker_that_is_still_starting(db_url: str) -> None:
         recording.close()
 
 
-def test_not_modified_pages_are_written_in_batches_without_workers(
-    db_url: str, session_factory: sessionmaker[Session]
-) -> None:
+@contextmanager
+def counted_commits() -> Iterator[list[int]]:
+    """The commits of any engine in this process while the block runs (one entry each)."""
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
-    from crawler.recording import BATCH_SIZE
-    from tracker.models import Fetch
-
-    urls = [f"http://127.0.0.1/kept-{i}.html" for i in range(3 * BATCH_SIZE)]
-    recording = Recording.database(db_url, {}, workers=2)
     commits: list[int] = []
 
     def count(_conn: object) -> None:
         commits.append(1)
 
+    event.listen(Engine, "commit", count)
+    try:
+        yield commits
+    finally:
+        event.remove(Engine, "commit", count)
+
+
+def test_not_modified_pages_are_written_in_batches_without_workers(
+    db_url: str, session_factory: sessionmaker[Session]
+) -> None:
+    from crawler.recording import BATCH_SIZE
+    from tracker.models import Fetch
+
+    urls = [f"http://127.0.0.1/kept-{i}.html" for i in range(3 * BATCH_SIZE)]
+    recording = Recording.database(db_url, {}, workers=2)
     try:
         asyncio.run(record_all(recording, [edition(0, url) for url in urls[:5]]))
-        event.listen(Engine, "commit", count)
-        try:
+        with counted_commits() as commits:
             pages = [snap(b"", status=304, minutes=1, url=url) for url in urls]
             results = asyncio.run(record_all(recording, pages))
-        finally:
-            event.remove(Engine, "commit", count)
         assert recording.pool is None  # nothing to normalise: no worker is started for them
     finally:
         recording.close()
@@ -117,27 +126,16 @@ def test_not_modified_pages_are_written_in_batches_without_workers(
 def test_unchanged_bodies_of_known_pages_are_written_in_batches_without_normalising(
     db_url: str, session_factory: sessionmaker[Session]
 ) -> None:
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
     from crawler.recording import BATCH_SIZE
     from tracker.models import Fetch
 
     urls = [f"http://127.0.0.1/same-{i}.html" for i in range(2 * BATCH_SIZE)]
     recording = Recording.database(db_url, {}, workers=2)
-    commits: list[int] = []
-
-    def count(_conn: object) -> None:
-        commits.append(1)
-
     try:
         asyncio.run(record_all(recording, [edition(0, url) for url in urls]))
         again = [edition(0, url) for url in urls]
-        event.listen(Engine, "commit", count)
-        try:
+        with counted_commits() as commits:
             results = asyncio.run(record_all(recording, again, known=True))
-        finally:
-            event.remove(Engine, "commit", count)
         # An edited page among them leaves its batch and is normalised as usual.
         edited = asyncio.run(recording.record(edition(1, urls[0]), known=True))
     finally:

@@ -13,7 +13,6 @@ download's signals, so a 20 MB file counted by both read as 40 MB, over the 32 M
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
@@ -21,13 +20,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import select
 
 from crawler.transfer import RATE_GRACE_SECONDS
 from portal.http import PortalHTTPServer
-from tests.crawler.conftest import start_crawl
-from tracker.db import make_engine
-from tracker.models import CrawlRun, Fetch
+from tests.crawler.conftest import crawl_once, run_fetches
+from tracker.models import Fetch
 
 pytestmark = pytest.mark.slow
 
@@ -119,18 +116,8 @@ min_bytes_per_second = {MIN_RATE}
         encoding="utf-8",
     )
     try:
-        proc = start_crawl("transfer", config, module_db_url)
-        out, err = proc.communicate(timeout=120)
-        assert out.strip(), err[-3000:]
-        summary = json.loads(out.splitlines()[-1])
-        engine = make_engine(module_db_url)
-        with engine.connect() as conn:
-            rows = conn.execute(
-                select(Fetch.url, Fetch.outcome, Fetch.error)
-                .join(CrawlRun, CrawlRun.id == Fetch.crawl_run_id)
-                .where(CrawlRun.id == summary["run_id"])
-            ).all()
-        engine.dispose()
+        summary, _ = crawl_once("transfer", config, module_db_url)
+        rows = run_fetches(module_db_url, summary["run_id"], Fetch.url, Fetch.outcome, Fetch.error)
         yield {urlsplit(url).path: (outcome, error) for url, outcome, error in rows}
     finally:
         site.close()

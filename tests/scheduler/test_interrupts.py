@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from portal import PortalServer
 from scheduler.interrupts import run_until_done
-from tests.crawler.conftest import REPO, crawl_env, write_config
+from tests.crawler.conftest import REPO, crawl_env, wait_for_a_version, write_config
 from tests.crawler.test_cli import BULK
 from tracker.models import CrawlRun, Version
 
@@ -52,12 +51,7 @@ def test_ctrl_c_stops_govwatch_crawl_with_every_recorded_page_kept(
             stderr=subprocess.PIPE,
             text=True,
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and crawling.poll() is None:
-            with session_factory() as session:
-                if session.scalar(select(func.count(Version.id))):
-                    break
-            time.sleep(0.1)
+        wait_for_a_version(session_factory, crawling)
         crawling.send_signal(signal.SIGINT)
         out, err = crawling.communicate(timeout=60)
     assert crawling.returncode == 130, out + err
