@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.classify import classify
 from tracker.page import PageFetch
-from tracker.processes import die_with
+from tracker.processes import die_with, pause_collection, resume_collection
 
 if TYPE_CHECKING:
     from tracker.record import Examined, RecordResult
@@ -91,6 +91,7 @@ def _configure(db_url: str, lock: Any = None) -> None:
 def _init_worker(db_url: str, lock: Any = None, parent: int | None = None) -> None:
     if parent is not None:
         die_with(parent)
+    pause_collection()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     from tracker.db import make_engine
@@ -99,7 +100,11 @@ def _init_worker(db_url: str, lock: Any = None, parent: int | None = None) -> No
     # import) in each worker.
     factory = sessionmaker(make_engine(db_url), expire_on_commit=False)
     _target.update(factory=factory, lock=lock)
-    import tracker.record  # noqa: F401 - load the normaliser before the first page arrives
+    # The normaliser, before the first page arrives (tracker.record imports it on first use).
+    import tracker.normalize.pipeline
+    import tracker.record  # noqa: F401
+
+    resume_collection()
 
 
 def _ready() -> int:
@@ -177,6 +182,8 @@ def _record(session: Session, page: PageFetch, routes: Routes, examined: Examine
 
 
 def _enqueue(session: Session, result: RecordResult, routes: Mapping[str, frozenset[str] | None]) -> None:
+    if not result.changes:  # most pages: no notification code imported for them
+        return
     from tracker.notify.outbox import enqueue
 
     enqueue(session, zip(result.changes, result.change_kinds, strict=True), routes)

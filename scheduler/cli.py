@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn, overload
 
 import click
 
-# Exit codes shared by every command (defined once, with ``python -m crawler``'s).
 from tracker.exitcodes import (
     EXIT_BUSY,
     EXIT_FAILURE,
@@ -22,6 +21,9 @@ from tracker.exitcodes import (
     EXIT_PARTIAL,
     EXIT_USAGE,
 )
+
+# Exit codes shared by every command (defined once, with ``python -m crawler``'s).
+from tracker.processes import pause_collection, resume_collection
 
 if TYPE_CHECKING:
     from sqlalchemy.exc import DBAPIError
@@ -161,9 +163,17 @@ def cli(ctx: click.Context, verbose: int) -> None:
         level=max(level, logging.DEBUG), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     command = ctx.invoked_subcommand
-    if command is None or command in NO_DATABASE or ctx.meta.get("govwatch_help") or ctx.resilient_parsing:
-        return
-    _check_database(write=command in WRITING)
+    try:
+        if (
+            command is None
+            or command in NO_DATABASE
+            or ctx.meta.get("govwatch_help")
+            or ctx.resilient_parsing
+        ):
+            return
+        _check_database(write=command in WRITING)
+    finally:
+        resume_collection()  # the command and the database layer are imported by now (see main)
 
 
 def _check_database(*, write: bool) -> None:
@@ -186,6 +196,7 @@ def _check_database(*, write: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> Any:
+    pause_collection()  # until the command's imports are done (cli): they are long-lived
     try:
         return cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="govwatch")
     except Exception as exc:

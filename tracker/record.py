@@ -49,14 +49,8 @@ from tracker.models import (
     FetchOutcome,
     Version,
 )
-from tracker.normalize import (
-    NORMALIZER_VERSION,
-    EmptyBody,
-    NormalizedPage,
-    NormalizeError,
-    NotHtml,
-    normalize,
-)
+from tracker.normalize.errors import EmptyBody, NormalizeError, NotHtml
+from tracker.normalize.version import NORMALIZER_VERSION
 from tracker.page import PageFetch
 from tracker.rederive import ATTACHMENT_NORMALIZER, is_stale, reads_the_same, rederive
 from tracker.store import begin_write, ensure_document, find_document, source_id
@@ -122,8 +116,10 @@ def examine(page: PageFetch) -> Examined:
         return _attachment_content(page)
     if outcome is not None:
         return Examined(outcome, error=page.error)
+    from tracker.normalize.pipeline import normalize  # the normaliser, only once a page needs it
+
     try:
-        normalized: NormalizedPage = normalize(page.body, page.final_url or page.url, page.headers)
+        normalized = normalize(page.body, page.final_url or page.url, page.headers)
     except NotHtml:
         return _attachment_content(page)
     except EmptyBody as exc:

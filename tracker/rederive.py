@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from tracker.blobs import decompress
 from tracker.models import Blob, Version
-from tracker.normalize import NORMALIZER_VERSION, NormalizeError, NotHtml, normalize
 from tracker.normalize.decode import canonical_codec, check_html, decode, header_charset
+from tracker.normalize.errors import NormalizeError, NotHtml
+from tracker.normalize.version import NORMALIZER_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,8 @@ def rederive(session: Session, version: Version, url: str | None = None) -> bool
     if blob is None:
         log.warning("version %s: raw body %s is missing, kept as is", version.id, version.blob_sha256)
         return False
+    from tracker.normalize.pipeline import normalize
+
     try:
         # The body is read as it was served: its charset header decides between readings.
         page = normalize(decompress(blob), url, _headers(blob.content_type))

@@ -32,11 +32,11 @@ if TYPE_CHECKING:
     )
     from tracker.normalize.pipeline import (
         MAX_BODY_BYTES,
-        NORMALIZER_VERSION,
         NormalizedPage,
         fingerprint,
         normalize,
     )
+    from tracker.normalize.version import NORMALIZER_VERSION
 
 # Loaded on first use (PEP 562): a process that only decodes (the crawler's list pages) or
 # compares raw bodies never imports the whole pipeline.
@@ -49,7 +49,7 @@ _HOMES = {
     "TooLarge": "errors",
     "Undecodable": "errors",
     "MAX_BODY_BYTES": "pipeline",
-    "NORMALIZER_VERSION": "pipeline",
+    "NORMALIZER_VERSION": "version",
     "NormalizedPage": "pipeline",
     "fingerprint": "pipeline",
     "normalize": "pipeline",

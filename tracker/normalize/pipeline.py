@@ -28,10 +28,10 @@ from tracker.normalize.numbers import canonical_text
 from tracker.normalize.repair import damaged_heading, damaged_indexes, fix_cp1252_mojibake, repair_lines
 from tracker.normalize.targets import comparable, extract
 from tracker.normalize.text import clean, clean_visible_lines, drop_invisible_lines
+from tracker.normalize.version import NORMALIZER_VERSION
 
 log = logging.getLogger(__name__)
 
-NORMALIZER_VERSION = "1.5"  # 1.4, 1.5: a UTF-16 letter followed by a corrupt run is kept
 MAX_BODY_BYTES = 32 * 1024 * 1024
 _SCRIPT_SAMPLE = 4000  # body characters enough to tell a traditional page from a simplified one
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
