@@ -52,7 +52,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WORKERS_ENV = "GOVWATCH_RECORD_WORKERS"
-BACKLOG = 12
+# Pages waiting before workers start. A worker costs ~0.35 CPU-s to start (interpreter and
+# normaliser), about what the thread needs for 20 pages: a small source (a queue job of 25 pages,
+# say) is done on the thread sooner than its workers would be ready (docs/benchmarks.md, "Many
+# sources": at 12, every such queue job started two).
+BACKLOG = 40
 BATCH_SIZE = 50
 BATCH_WAIT = 0.05  # seconds a 304 waits for others to share its transaction
 
@@ -215,14 +219,12 @@ class Recording:
     @classmethod
     def database(cls, db_url: str, routes: Routes, workers: int) -> Recording:
         """Record into ``db_url``; ``routes`` by source name (a source missing from it notifies no one)."""
-        # Spawned workers inherit the lock through the pool's initializer arguments.
-        lock = multiprocessing.get_context("spawn").Lock() if db_url.startswith("sqlite") else None
-        _configure(db_url, lock)
+        _configure(db_url)
         # The routes go with every call (not into each process's globals): a page records with
         # the channels of its own source, wherever it is recorded.
         routes = dict(routes)
         recording = cls(
-            partial(record_page, routes=routes), workers=workers, initargs=(db_url, lock, os.getpid())
+            partial(record_page, routes=routes), workers=workers, initargs=(db_url, None, os.getpid())
         )
         recording.batch_func = partial(record_pages, routes=routes)
         return recording
@@ -236,7 +238,7 @@ class Recording:
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_init_worker,
-                initargs=self.initargs or (),
+                initargs=self._share_write_lock(),
             )
             self.warming = [self.pool.submit(_ready) for _ in range(self.workers)]
         if self.pool is not None and all(future.done() for future in self.warming):
@@ -244,6 +246,21 @@ class Recording:
         # Workers take a second or more to start (interpreter, normaliser): the thread keeps
         # recording meanwhile rather than leaving every page queued for them.
         return self.thread
+
+    def _share_write_lock(self) -> tuple[Any, ...]:
+        """The workers' initializer arguments, with the write lock they share with the thread (SQLite).
+
+        Made with the first worker, not with the recording: the lock needs multiprocessing's
+        resource tracker, one more process to start, and a crawl that never starts workers (an
+        unchanged recrawl, a small source) does not need it. Until now the thread was this
+        process's only writer; spawned workers inherit the lock through these arguments.
+        """
+        db_url, lock, parent = self.initargs or ("", None, None)
+        if lock is None and db_url.startswith("sqlite"):
+            lock = multiprocessing.get_context("spawn").Lock()
+            _target["lock"] = lock
+            self.initargs = (db_url, lock, parent)
+        return self.initargs or ()
 
     async def record(self, page: PageFetch, *, known: bool = False) -> Any:
         """Record ``page``; ``known``: its document is stored already (its body may be unchanged)."""
