@@ -57,6 +57,47 @@ def _offline_suffix_list() -> None:
     cookies._split_domain = TLDExtract(suffix_list_urls=(), include_psl_private_domains=True)
 
 
+# Settings whose values name what a crawler loads when it opens: its components, by path.
+COMPONENT_SETTINGS = ("DOWNLOADER_MIDDLEWARES", "SPIDER_MIDDLEWARES", "EXTENSIONS", "DOWNLOAD_HANDLERS")
+CLASS_SETTINGS = (
+    "SCHEDULER",
+    "SCHEDULER_PRIORITY_QUEUE",
+    "SCHEDULER_START_MEMORY_QUEUE",
+    "SCHEDULER_MEMORY_QUEUE",
+    "DUPEFILTER_CLASS",
+    "STATS_CLASS",
+    "LOG_FORMATTER",
+    "REQUEST_FINGERPRINTER_CLASS",
+    "TWISTED_DNS_RESOLVER",
+)
+
+
+def preload() -> None:
+    """Import what a crawl otherwise imports once it runs: its crawlers' components, the recorder.
+
+    For a process that forks crawls (``crawler.zygote``): imported there once rather than in
+    every child (~0.1 s each, tldextract and requests through the cookie middleware the most).
+    Nothing is instantiated, so no reactor is installed.
+    """
+    from scrapy.settings import Settings as ScrapySettings
+    from scrapy.utils.misc import load_object
+
+    import crawler.pipelines  # noqa: F401
+    import tracker.record  # noqa: F401
+
+    example = SourceConfig("preload", ("http://preload.invalid/",), ("preload.invalid",))
+    batch = _Batch(Config(None, [example], []), "manual", Output("none"), None, "WARNING", {})
+    settings = ScrapySettings(batch.settings(example))
+    paths = [path for name in COMPONENT_SETTINGS for path in settings.getwithbase(name)]
+    paths += [settings[name] for name in CLASS_SETTINGS]
+    for path in paths:
+        if isinstance(path, str):
+            try:
+                load_object(path)
+            except Exception:  # an optional component: the crawl reports it if it needs it
+                log.debug("could not preload %s", path, exc_info=True)
+
+
 def run_crawl(config: Config, source_name: str, **kwargs: Any) -> CrawlResult:
     """``run_crawls`` for one source; raises ``CrawlAlreadyRunning`` or ``LookupError`` like the old API."""
     [result] = run_crawls(config, [source_name], raise_on_start=True, **kwargs)

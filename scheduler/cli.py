@@ -120,6 +120,7 @@ NO_DATABASE = frozenset({"normalize", "sources", "demo"})
 # Commands that write to it: a read-only database is refused before they start anything.
 WRITING = frozenset({"crawl", "run", "notify", "reprocess", "db"})
 HELP_FLAGS = frozenset({"-h", "--help"})
+CRAWL_ZYGOTE = "govwatch_crawl_zygote"  # ctx.meta key: the zygote `crawl` forks its crawls from
 
 
 class LazyGroup(click.Group):
@@ -163,6 +164,14 @@ def cli(ctx: click.Context, verbose: int) -> None:
         level=max(level, logging.DEBUG), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     command = ctx.invoked_subcommand
+    if command == "crawl" and not (ctx.meta.get("govwatch_help") or ctx.resilient_parsing):
+        # Its crawl processes fork from a zygote (crawler.zygote), which starts importing Scrapy
+        # now, on another core, while this process checks the database and prepares the runs.
+        from crawler.zygote import start_zygote
+
+        zygote = ctx.meta[CRAWL_ZYGOTE] = start_zygote()
+        if zygote is not None:
+            ctx.call_on_close(zygote.close)
     try:
         if (
             command is None

@@ -231,8 +231,11 @@ class Daemon:
             if closed:
                 log.warning("closed %d crawl run(s) left running by a process that died", closed)
             catch_up = self._add_jobs(now)
+            if self.queue is None:  # crawls run here: every tick forks them from one zygote
+                self.runner.warm()
             self.scheduler.start()
         except BaseException:
+            self.runner.close()
             self.lease.release()
             raise
         log.info(
@@ -257,6 +260,7 @@ class Daemon:
         self.stop_event.set()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        self.runner.close()  # its crawls have ended with the jobs that waited for them
         try:
             if self.queue is not None:
                 self.queue.close()

@@ -219,12 +219,14 @@ def _demo_in(workdir: Path, console: Console, *, kept: bool) -> int:
     engine = make_engine(db_url)
     upgrade(engine)
     factory = sessionmaker(engine, expire_on_commit=False)
+    runner: CrawlRunner | None = None
     try:
         with PortalServer(state="a") as portal:
             config_path = workdir / "govwatch.toml"
             config_path.write_text(demo_config(portal.url) + CONSOLE_CHANNEL, encoding="utf-8")
             config = load_config(config_path)
             runner = CrawlRunner(factory, db_url, config_path)
+            runner.warm()  # both crawls fork their processes from one zygote
             console.print(
                 Panel.fit(
                     f"内置演示门户 [bold]{portal.url}[/]（离线，仅 127.0.0.1）\n"
@@ -259,6 +261,8 @@ def _demo_in(workdir: Path, console: Console, *, kept: bool) -> int:
                 console.print(_target_diff(session, portal.url + site.ART_PRIORITIES))
                 checks = _check(session, portal.url, [r.run_id for r in second if r.run_id is not None])
     finally:
+        if runner is not None:
+            runner.close()
         engine.dispose()
     return _verdict(console, checks, first + second, time.monotonic() - started, workdir if kept else None)
 

@@ -36,6 +36,8 @@ from sqlalchemy.orm import Session
 if TYPE_CHECKING:
     import procrastinate
 
+    from crawler.zygote import Zygote
+
 log = logging.getLogger(__name__)
 
 TASK = "govwatch.crawl"
@@ -188,6 +190,7 @@ class WorkerState:
     config_path: Path | None
     database_url: str
     stop: threading.Event = field(default_factory=threading.Event)
+    zygote: Zygote | None = None  # every job's crawl process is forked from it (crawler.zygote)
 
 
 CONTEXT_KEY = "govwatch"
@@ -215,7 +218,9 @@ def crawl_job(context: procrastinate.JobContext, source: str, trigger: str) -> d
         if closed:
             log.warning("crawl job %d (%s): closed %d run(s) of its dead attempt", job_id, source, closed)
     path = config.path.resolve() if config.path else None
-    runner = CrawlRunner(factory, state.database_url, path, stop_event=state.stop, processes=1)
+    runner = CrawlRunner(
+        factory, state.database_url, path, stop_event=state.stop, processes=1, zygote=state.zygote
+    )
     request = CrawlRequest(source, trigger, float(config.source(source).timeout_seconds), job=job_id)
     [result] = runner.run_many([request])
     channels: list[Any] = list(config.channels)
@@ -249,6 +254,8 @@ def run_worker(
 
     from procrastinate.worker import Worker
 
+    from crawler.zygote import start_zygote
+
     state = WorkerState(config_path, db_url)
     app = make_app(db_url)
 
@@ -279,7 +286,12 @@ def run_worker(
             finally:
                 watcher.cancel()
 
-    asyncio.run(main())
+    state.zygote = start_zygote(env={**os.environ, "GOVWATCH_DATABASE_URL": db_url})
+    try:
+        asyncio.run(main())
+    finally:
+        if state.zygote is not None:  # after the worker has waited for its running jobs
+            state.zygote.close()
 
 
 # -- what the queue holds ----------------------------------------------------------------------------

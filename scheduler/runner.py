@@ -32,12 +32,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.progress import BUSY, ERROR, PROGRESS, SUMMARY, parse
 from crawler.recording import WORKERS_ENV, worker_count
+from crawler.zygote import ForkedProcess, Zygote, ZygoteUnavailable, start_zygote
 from tracker.db import session_scope
 from tracker.models import CrawlOutcome, CrawlRun
 from tracker.processes import CAN_FOLLOW_PARENT, die_with_parent
 from tracker.runs import CrawlAlreadyRunning, CrawlResult, public_counts
 
 log = logging.getLogger(__name__)
+
+CrawlProcess = subprocess.Popen[bytes] | ForkedProcess  # a crawl started or forked (crawler.zygote)
 
 STOP_GRACE_SECONDS = 20.0
 POLL_SECONDS = 0.2
@@ -67,7 +70,7 @@ class CrawlRequest:
     job: int | None = None  # the queue job this crawl runs for (scheduler.queue)
 
 
-def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+def _signal_group(proc: CrawlProcess, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, sig)
 
@@ -83,7 +86,7 @@ def _pump(stream: Any, sink: Callable[[str], None]) -> None:
     stream.close()
 
 
-def _wait_then_set(proc: subprocess.Popen[bytes], exited: threading.Event) -> None:
+def _wait_then_set(proc: CrawlProcess, exited: threading.Event) -> None:
     proc.wait()
     exited.set()
 
@@ -94,7 +97,7 @@ class _Launch:
 
     requests: list[CrawlRequest]
     run_ids: dict[str, int]
-    proc: subprocess.Popen[bytes] | None = None
+    proc: CrawlProcess | None = None
     started: float = 0.0
     stopped_for: str | None = None
     kill_at: float | None = None  # SIGTERM sent: SIGKILL at this time if it is still alive
@@ -130,6 +133,7 @@ class CrawlRunner:
     on_progress: Callable[[str, dict[str, Any]], None] | None = None
     processes: int = field(default_factory=default_processes)
     batch_window: float = BATCH_WINDOW_SECONDS
+    zygote: Zygote | None = None  # where crawls are forked from (``warm``); None: own interpreters
     _busy: dict[str, threading.Lock] = field(default_factory=dict, init=False)
     _busy_guard: threading.Lock = field(default_factory=threading.Lock, init=False)
     _batch: _Batch | None = field(default=None, init=False)
@@ -142,16 +146,32 @@ class CrawlRunner:
     def is_running(self, source: str) -> bool:
         return self._source_lock(source).locked()
 
-    def command(self, requests: Sequence[CrawlRequest], run_ids: Mapping[str, int]) -> list[str]:
+    def arguments(self, requests: Sequence[CrawlRequest], run_ids: Mapping[str, int]) -> list[str]:
+        """The arguments of ``python -m crawler`` for one launch."""
         # The process fills rows created here, each with its own trigger; this one only labels it.
         triggers = {r.trigger for r in requests}
         trigger = triggers.pop() if len(triggers) == 1 else "schedule"
-        cmd = [self.python, "-m", "crawler", *(r.source for r in requests), "--trigger", trigger]
+        args = [*(r.source for r in requests), "--trigger", trigger]
         for r in requests:
-            cmd += ["--run-id", str(run_ids[r.source])]
+            args += ["--run-id", str(run_ids[r.source])]
         if self.config_path is not None:
-            cmd += ["--config", str(self.config_path)]
-        return [*cmd, "--progress", "json"]
+            args += ["--config", str(self.config_path)]
+        return [*args, "--progress", "json"]
+
+    def warm(self) -> None:
+        """Start a crawl zygote now: later launches fork from it instead of starting interpreters.
+
+        For launchers that start many crawl processes (or start them often). ``close`` lets it go.
+        """
+        if self.zygote is None:
+            env = {**os.environ, **self.env, "GOVWATCH_DATABASE_URL": self.database_url}
+            self.zygote = start_zygote(self.python, env)
+
+    def close(self) -> None:
+        """Let the zygote go; call it when no crawl of this runner is running."""
+        zygote, self.zygote = self.zygote, None
+        if zygote is not None:
+            zygote.close()
 
     # -- one source, batched with whoever asks at the same moment ------------------------------
 
@@ -321,17 +341,7 @@ class CrawlRunner:
             ", ".join(str(launch.run_ids[r.source]) for r in launch.requests),
         )
         try:
-            launch.proc = subprocess.Popen(
-                self.command(launch.requests, launch.run_ids),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                stdin=subprocess.DEVNULL,
-                env=env,
-                start_new_session=True,  # its own process group: stopping it stops all it started
-                # Dies with the thread that started it, which waits for it: a launcher that dies
-                # (SIGKILL, crash) cannot leave crawls running unsupervised.
-                preexec_fn=die_with_parent if CAN_FOLLOW_PARENT else None,  # noqa: PLW1509
-            )
+            launch.proc = self._spawn(self.arguments(launch.requests, launch.run_ids), env)
         except OSError as exc:  # no such interpreter, no more processes ...: the runs must not stay open
             reason = f"could not start the crawl process: {exc}"
             log.error("crawl %s failed to start: %s", names, exc)
@@ -374,6 +384,24 @@ class CrawlRunner:
         for reader in launch.readers:
             reader.start()
         threading.Thread(target=_wait_then_set, args=(launch.proc, exited), daemon=True).start()
+
+    def _spawn(self, arguments: list[str], env: dict[str, str]) -> CrawlProcess:
+        if self.zygote is not None and self.zygote.alive:
+            try:
+                return self.zygote.spawn(arguments, env)
+            except ZygoteUnavailable as exc:
+                log.warning("%s; this crawl starts its own interpreter", exc)
+        return subprocess.Popen(
+            [self.python, "-m", "crawler", *arguments],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,  # its own process group: stopping it stops all it started
+            # Dies with the thread that started it, which waits for it: a launcher that dies
+            # (SIGKILL, crash) cannot leave crawls running unsupervised.
+            preexec_fn=die_with_parent if CAN_FOLLOW_PARENT else None,  # noqa: PLW1509
+        )
 
     def _finish(self, launch: _Launch, results: dict[str, CrawlResult]) -> None:
         from tracker.runs import finish_run

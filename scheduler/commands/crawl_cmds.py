@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from scheduler.cli import EXIT_OK, EXIT_USAGE, check_crawl_environment, config_option, load_sources
+from scheduler.cli import (
+    CRAWL_ZYGOTE,
+    EXIT_OK,
+    EXIT_USAGE,
+    check_crawl_environment,
+    config_option,
+    load_sources,
+)
 from tracker.config import Config, SourceConfig
 from tracker.exitcodes import EXIT_INTERRUPTED, crawl_exit_code
 
@@ -148,6 +155,9 @@ def crawl(
     names = list(dict.fromkeys(names))
     interrupted = False
     if (executor or config.settings.executor) == "queue":
+        zygote = click.get_current_context().meta.pop(CRAWL_ZYGOTE, None)
+        if zygote is not None:  # the crawls happen elsewhere
+            zygote.close()
         summaries = _crawl_queued(names, wait=wait, as_json=as_json)
         if summaries is None:
             sys.exit(EXIT_OK)
@@ -175,7 +185,11 @@ def _crawl_here(
 
     url = database_url()
     path = Path(config.path).resolve() if config.path else None
-    runner = CrawlRunner(session_factory(url), url, path, processes=processes or default_processes())
+    # The crawl processes fork from the zygote the command started first thing (scheduler.cli).
+    zygote = click.get_current_context().meta.get(CRAWL_ZYGOTE)
+    runner = CrawlRunner(
+        session_factory(url), url, path, processes=processes or default_processes(), zygote=zygote
+    )
     status = _Status(names) if live else None
     if status is not None:
         runner.on_progress = status.update

@@ -1,4 +1,4 @@
-"""Real local servers for notification tests: a JSON webhook receiver and an SMTP sink."""
+"""Real local servers for the scheduler's tests: a webhook receiver, an SMTP sink, a silent server."""
 
 from __future__ import annotations
 
@@ -91,3 +91,34 @@ def smtp_server() -> Iterator[tuple[str, int, list[Any]]]:
         yield "127.0.0.1", port, sink.messages
     finally:
         controller.stop()
+
+
+@contextmanager
+def silent_http_server() -> Iterator[str]:
+    """Accepts connections and never answers."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        server.close()

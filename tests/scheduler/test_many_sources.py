@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from portal import PortalServer
 from scheduler.runner import CrawlRequest, CrawlRunner
+from tests.scheduler.servers import silent_http_server
 from tests.scheduler.test_daemon import runs
 from tracker.models import CrawlRun, Fetch, Source, Version
 
@@ -45,39 +44,37 @@ def portals() -> Iterator[list[PortalServer]]:
 
 @pytest.fixture
 def silent_server() -> Iterator[str]:
-    """Accepts connections and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    held: list[socket.socket] = []
-    stop = threading.Event()
+    with silent_http_server() as url:
+        yield url
 
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except TimeoutError:
-                continue
-            except OSError:
-                return
 
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}"
-    stop.set()
-    thread.join()
-    for conn in held:
-        conn.close()
-    server.close()
+@pytest.fixture(params=["interpreters", "forked"])
+def launch(request: pytest.FixtureRequest) -> Iterator[Callable[[CrawlRunner], CrawlRunner]]:
+    """Crawl processes started as interpreters, or forked from a zygote (``CrawlRunner.warm``)."""
+    made: list[CrawlRunner] = []
+
+    def prepare(runner: CrawlRunner) -> CrawlRunner:
+        if request.param == "forked":
+            runner.warm()
+            assert runner.zygote is not None and runner.zygote.alive
+        made.append(runner)
+        return runner
+
+    yield prepare
+    for runner in made:
+        runner.close()
 
 
 def test_many_sources_in_two_processes_each_get_their_own_run_and_counts(
-    portals: list[PortalServer], tmp_path: Path, db_url: str, session_factory: sessionmaker[Session]
+    portals: list[PortalServer],
+    tmp_path: Path,
+    db_url: str,
+    session_factory: sessionmaker[Session],
+    launch: Callable[[CrawlRunner], CrawlRunner],
 ) -> None:
     config = tmp_path / "govwatch.toml"
     config.write_text("".join(SOURCE.format(n=n, url=p.url) for n, p in enumerate(portals)), encoding="utf-8")
-    runner = CrawlRunner(session_factory, db_url, config, processes=2)
+    runner = launch(CrawlRunner(session_factory, db_url, config, processes=2))
     results = runner.run_many([CrawlRequest(f"s{n}", "manual", 120) for n in range(SOURCES)])
     assert [(r.source, r.outcome) for r in results] == [(f"s{n}", "ok") for n in range(SOURCES)]
     assert [r.counts["new_versions"] for r in results] == [PAGES + n for n in range(SOURCES)]
@@ -99,12 +96,17 @@ def test_many_sources_in_two_processes_each_get_their_own_run_and_counts(
 
 
 def test_a_hanging_source_delays_no_other_source_of_its_process(
-    portals: list[PortalServer], silent_server: str, tmp_path: Path, db_url: str, session_factory
+    portals: list[PortalServer],
+    silent_server: str,
+    tmp_path: Path,
+    db_url: str,
+    session_factory: sessionmaker[Session],
+    launch: Callable[[CrawlRunner], CrawlRunner],
 ) -> None:
     config = tmp_path / "govwatch.toml"
     stuck = SOURCE.format(n="stuck", url=silent_server) + "timeout_seconds = 6\n"
     config.write_text(stuck + SOURCE.format(n=0, url=portals[0].url), encoding="utf-8")
-    runner = CrawlRunner(session_factory, db_url, config, processes=1, grace_seconds=3)
+    runner = launch(CrawlRunner(session_factory, db_url, config, processes=1, grace_seconds=3))
     started = time.monotonic()
     stuck_result, good = runner.run_many(
         [CrawlRequest("sstuck", "schedule", 6), CrawlRequest("s0", "schedule", 120)]
