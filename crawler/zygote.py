@@ -176,6 +176,7 @@ def serve(sock: socket.socket) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crawler.zygote", description=__doc__.split("\n")[0])
     parser.add_argument("--socket", type=int, required=True, help="file descriptor of the launcher's socket")
+    parser.add_argument("--content", action="store_true", help="also import what a changed page needs")
     args = parser.parse_args(argv)
     from tracker.processes import pause_collection, resume_collection
 
@@ -186,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import crawler.__main__
     import crawler.run
 
-    crawler.run.preload()
+    crawler.run.preload(content=args.content)
     resume_collection()
     # Terminal signals are the launcher's to handle: it stops the crawls, then closes us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -234,7 +235,9 @@ class Zygote:
     when none of its crawls is running: its children die with it.
     """
 
-    def __init__(self, python: str = sys.executable, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, python: str = sys.executable, env: Mapping[str, str] | None = None, *, content: bool = False
+    ) -> None:
         self._sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._theirs = theirs
         self._request = threading.Lock()  # one request at a time: answers come in order
@@ -248,6 +251,8 @@ class Zygote:
         self.proc: subprocess.Popen[bytes] | None = None
         self.error: str | None = None
         command = [python, "-m", "crawler.zygote", "--socket", str(theirs.fileno())]
+        if content:
+            command.append("--content")
         environment = dict(env if env is not None else os.environ)
         # Kept by a thread of its own, which lives as long as the zygote: the zygote dies with
         # the thread that started it (PR_SET_PDEATHSIG), so not with a short-lived caller's.
@@ -362,15 +367,18 @@ class Zygote:
                 self.proc.wait()
 
 
-def start_zygote(python: str = sys.executable, env: Mapping[str, str] | None = None) -> Zygote | None:
+def start_zygote(
+    python: str = sys.executable, env: Mapping[str, str] | None = None, *, content: bool = False
+) -> Zygote | None:
     """A zygote to fork crawls from; None where crawls must start their own interpreters.
 
     That is where a child cannot be made to die with its parent (no PR_SET_PDEATHSIG: the kill
-    chain would break) or where the zygote did not start (logged).
+    chain would break) or where the zygote did not start (logged). ``content``: a long-lived
+    zygote, which also imports what a changed page needs (``crawler.run.preload``).
     """
     if not CAN_FOLLOW_PARENT:
         return None
-    zygote = Zygote(python, env)
+    zygote = Zygote(python, env, content=content)
     if not zygote.alive:
         log.warning("%s; crawls start their own interpreters", zygote.error)
         zygote.close()

@@ -286,7 +286,7 @@ def run_worker(
             finally:
                 watcher.cancel()
 
-    state.zygote = start_zygote(env={**os.environ, "GOVWATCH_DATABASE_URL": db_url})
+    state.zygote = start_zygote(env={**os.environ, "GOVWATCH_DATABASE_URL": db_url}, content=True)
     try:
         asyncio.run(main())
     finally:

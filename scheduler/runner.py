@@ -134,6 +134,8 @@ class CrawlRunner:
     processes: int = field(default_factory=default_processes)
     batch_window: float = BATCH_WINDOW_SECONDS
     zygote: Zygote | None = None  # where crawls are forked from (``warm``); None: own interpreters
+    _owns_zygote: bool = field(default=False, init=False)
+    _zygote_guard: threading.Lock = field(default_factory=threading.Lock, init=False)
     _busy: dict[str, threading.Lock] = field(default_factory=dict, init=False)
     _busy_guard: threading.Lock = field(default_factory=threading.Lock, init=False)
     _batch: _Batch | None = field(default=None, init=False)
@@ -161,17 +163,20 @@ class CrawlRunner:
     def warm(self) -> None:
         """Start a crawl zygote now: later launches fork from it instead of starting interpreters.
 
-        For launchers that start many crawl processes (or start them often). ``close`` lets it go.
+        For launchers that live long and start crawl processes often (the scheduler, the demo):
+        the zygote imports what changed pages need too. ``close`` lets it go.
         """
         if self.zygote is None:
             env = {**os.environ, **self.env, "GOVWATCH_DATABASE_URL": self.database_url}
-            self.zygote = start_zygote(self.python, env)
+            self.zygote = start_zygote(self.python, env, content=True)
+            self._owns_zygote = self.zygote is not None
 
     def close(self) -> None:
-        """Let the zygote go; call it when no crawl of this runner is running."""
+        """Let go of the zygote (closed if ``warm`` started it); call it when no crawl is running."""
         zygote, self.zygote = self.zygote, None
-        if zygote is not None:
+        if zygote is not None and self._owns_zygote:
             zygote.close()
+        self._owns_zygote = False
 
     # -- one source, batched with whoever asks at the same moment ------------------------------
 
@@ -386,9 +391,17 @@ class CrawlRunner:
         threading.Thread(target=_wait_then_set, args=(launch.proc, exited), daemon=True).start()
 
     def _spawn(self, arguments: list[str], env: dict[str, str]) -> CrawlProcess:
-        if self.zygote is not None and self.zygote.alive:
+        with self._zygote_guard:  # launches of concurrent batches (the scheduler's jobs)
+            zygote = self.zygote
+            if zygote is not None and not zygote.alive and self._owns_zygote:
+                # Killed (the OOM killer, a person): another one serves this launch and the next.
+                log.warning("%s; starting another", zygote.error or "the crawl zygote has gone")
+                self.close()
+                self.warm()
+                zygote = self.zygote
+        if zygote is not None and zygote.alive:
             try:
-                return self.zygote.spawn(arguments, env)
+                return zygote.spawn(arguments, env)
             except ZygoteUnavailable as exc:
                 log.warning("%s; this crawl starts its own interpreter", exc)
         return subprocess.Popen(

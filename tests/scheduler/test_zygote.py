@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.zygote import Zygote, ZygoteUnavailable, start_zygote
+from portal import PortalServer
 from scheduler.runner import CrawlResult, CrawlRunner
 from tests.scheduler.crash import open_runs
 from tests.scheduler.servers import silent_http_server
@@ -26,6 +27,15 @@ pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="children follow their parent on Linux"
 )
 
+QUICK = """
+[[source]]
+name = "quick"
+start_urls = ["{url}/bulk/index.html"]
+allowed_hosts = ["127.0.0.1"]
+allow_private_addresses = true
+obey_robots = false
+download_delay = 0
+"""
 STUCK = """
 [[source]]
 name = "stuck"
@@ -73,29 +83,33 @@ def test_an_interpreter_that_cannot_start_gives_no_zygote(tmp_path: Path) -> Non
     assert start_zygote(python=str(tmp_path / "no-such-python")) is None
 
 
-def test_crawls_of_a_zygote_that_dies_end_killed_and_leave_nothing_running(
+def test_crawls_of_a_zygote_that_dies_end_killed_and_the_next_crawl_gets_another(
     tmp_path: Path, db_url: str, session_factory: sessionmaker[Session]
 ) -> None:
-    with silent_http_server() as url:
+    with silent_http_server() as url, PortalServer(bulk_pages=5) as portal:
         config = tmp_path / "govwatch.toml"
-        config.write_text(STUCK.format(url=url), encoding="utf-8")
+        config.write_text(STUCK.format(url=url) + QUICK.format(url=portal.url), encoding="utf-8")
         runner = CrawlRunner(session_factory, db_url, config)
         runner.warm()
-        assert runner.zygote is not None and runner.zygote.proc is not None
+        first = runner.zygote
+        assert first is not None and first.proc is not None
         results: list[CrawlResult | None] = []
         thread = threading.Thread(target=lambda: results.append(runner.run("stuck", "manual", 120)))
         thread.start()
         try:
             wait_for(lambda: any(r.pid for r in open_runs(session_factory)), timeout=60, what="the crawl")
             [run] = open_runs(session_factory)
-            assert run.pid is not None and run.pid != runner.zygote.proc.pid
+            assert run.pid is not None and run.pid != first.proc.pid
             assert os.getpgid(run.pid) == run.pid  # its own process group, as a stop needs
-            os.kill(runner.zygote.proc.pid, signal.SIGKILL)
+            os.kill(first.proc.pid, signal.SIGKILL)
             started = time.monotonic()
             thread.join(timeout=60)
+            assert not thread.is_alive() and time.monotonic() - started < 30
+            quick = runner.run("quick", "manual", 120)
+            assert quick is not None and quick.outcome == "ok" and quick.counts["new_versions"] == 5
+            assert runner.zygote is not None and runner.zygote is not first and runner.zygote.alive
         finally:
             runner.close()
-        assert not thread.is_alive() and time.monotonic() - started < 30
     [result] = results
     assert result is not None and result.outcome == "killed" and "SIGKILL" in (result.error or "")
     wait_for(lambda: not process_alive(run.pid or 0), timeout=30, what="the crawl process to go")
