@@ -17,9 +17,9 @@ dies with the launcher's thread that keeps it, each child dies with the zygote, 
 recording workers die with the child.
 
 Protocol, over a Unix ``SOCK_SEQPACKET`` pair (one message per request or event): the
-launcher sends ``{"argv", "env", "cwd"}`` with two file descriptors attached (stdout, stderr);
-the zygote answers ``{"pid": N}`` (or ``{"error": ...}``), and ``{"exit": N, "code": C}`` when
-child N ends (C as ``Popen.returncode``: negative for a signal).
+launcher sends ``{"id", "argv", "env", "cwd"}`` with two file descriptors attached (stdout,
+stderr); the zygote answers ``{"id", "pid": N}`` (or ``{"id", "error": ...}``), and
+``{"exit": N, "code": C}`` when child N ends (C as ``Popen.returncode``: negative for a signal).
 """
 
 from __future__ import annotations
@@ -59,7 +59,8 @@ class ZygoteUnavailable(OSError):
 
 
 def _send(sock: socket.socket, message: Mapping[str, Any]) -> None:
-    sock.send(json.dumps(message).encode())
+    with contextlib.suppress(OSError):  # a launcher that has gone: the next receive ends the zygote
+        sock.send(json.dumps(message).encode())
 
 
 def _exit_code(code: object) -> int:
@@ -160,13 +161,14 @@ def serve(sock: socket.socket) -> None:
                 message, fds = b"", []
             if not message:
                 return  # the launcher is gone; any child still running goes with us
+            request: dict[str, Any] = {}
             try:
                 request = json.loads(message)
                 if len(fds) != 2:
                     raise ValueError(f"expected stdout and stderr, got {len(fds)} descriptors")
-                _send(sock, {"pid": _fork(request, fds, closing)})
+                _send(sock, {"id": request.get("id"), "pid": _fork(request, fds, closing)})
             except (ValueError, KeyError, OSError) as exc:
-                _send(sock, {"error": f"{type(exc).__name__}: {exc}"})
+                _send(sock, {"id": request.get("id"), "error": f"{type(exc).__name__}: {exc}"})
             finally:
                 for fd in fds:
                     os.close(fd)
@@ -241,6 +243,7 @@ class Zygote:
         self._sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._theirs = theirs
         self._request = threading.Lock()  # one request at a time: answers come in order
+        self._requests = 0
         self._guard = threading.Lock()
         self._replies: queue.Queue[dict[str, Any]] = queue.Queue()
         self._running: dict[int, ForkedProcess] = {}
@@ -331,11 +334,15 @@ class Zygote:
             raise ZygoteUnavailable(self.error or "the crawl zygote is not running")
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
-        request = json.dumps({"argv": list(argv), "env": dict(env), "cwd": cwd or str(Path.cwd())}).encode()
+        request: dict[str, Any] = {"argv": list(argv), "env": dict(env), "cwd": cwd or str(Path.cwd())}
         try:
             with self._request:
-                socket.send_fds(self._sock, [request], [out_w, err_w])
+                self._requests += 1
+                number = request["id"] = self._requests
+                socket.send_fds(self._sock, [json.dumps(request).encode()], [out_w, err_w])
                 reply = self._replies.get(timeout=REPLY_TIMEOUT)
+                while reply.get("id") not in (number, None):  # the late answer to a request given up on
+                    reply = self._replies.get(timeout=REPLY_TIMEOUT)
         except (OSError, queue.Empty) as exc:
             reply = {"error": f"no answer from the crawl zygote: {exc or type(exc).__name__}"}
         finally:
