@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn, overload
 
 import click
 
+# Exit codes shared by every command (defined once, with ``python -m crawler``'s).
 from tracker.exitcodes import (
     EXIT_BUSY,
     EXIT_FAILURE,
@@ -21,8 +22,6 @@ from tracker.exitcodes import (
     EXIT_PARTIAL,
     EXIT_USAGE,
 )
-
-# Exit codes shared by every command (defined once, with ``python -m crawler``'s).
 from tracker.processes import pause_collection, resume_collection
 
 if TYPE_CHECKING:

@@ -3,10 +3,11 @@
 ``CrawlRunner.run_many`` crawls several sources at once in a small pool of ``python -m crawler``
 processes (one Scrapy reactor each, one crawler per source: ``crawler.run``), sized to the
 cores; a launcher that keeps a zygote (``warm``, ``crawler.zygote``) forks them from it instead
-of starting interpreters. The run rows are created here before a process starts, so whatever happens to it (time
-limit, SIGKILL, crash) each run is closed with an honest outcome. Each process runs in its own
-process group, which is what a stop signals, and dies with the thread that started it
-(``tracker.processes.die_with_parent``); its recording workers die with it in turn.
+of starting interpreters. The run rows are created here before a process starts, so whatever
+happens to it (time limit, SIGKILL, crash) each run is closed with an honest outcome. Each
+process runs in its own process group, which is what a stop signals, and dies with the thread
+that started it (``tracker.processes.die_with_parent``) or with its zygote; its recording
+workers die with it in turn.
 
 ``CrawlRunner.run`` crawls one source; calls that arrive together (the scheduler's jobs firing at
 one moment, the catch-up at start-up, the demo's sources) share one launch.

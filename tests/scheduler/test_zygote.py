@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.zygote import Zygote, ZygoteUnavailable, start_zygote
 from portal import PortalServer
+from scheduler.queue import WorkerState
 from scheduler.runner import CrawlResult, CrawlRunner
 from tests.scheduler.crash import open_runs
 from tests.scheduler.servers import silent_http_server
@@ -117,3 +118,20 @@ def test_crawls_of_a_zygote_that_dies_end_killed_and_the_next_crawl_gets_another
     with session_factory() as session:
         row = session.get(CrawlRun, result.run_id)
         assert row is not None and row.outcome == "killed"
+
+
+def test_a_queue_worker_replaces_a_zygote_that_was_killed(db_url: str) -> None:
+    state = WorkerState(None, db_url)
+    state.start_zygote()
+    try:
+        first = state.zygote
+        assert first is not None and first.proc is not None and first.alive
+        assert state.live_zygote() is first
+        os.kill(first.proc.pid, signal.SIGKILL)
+        wait_for(lambda: not first.alive, timeout=30, what="the zygote's death to be noticed")
+        second = state.live_zygote()
+        assert second is not None and second is not first and second.alive
+        assert second.spawn(["--help"], dict(os.environ)).wait(60) == 0
+    finally:
+        state.close_zygote()
+    assert state.zygote is None
