@@ -6,7 +6,6 @@ import itertools
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -22,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from portal import PortalServer
 from scheduler.daemon import Daemon, DaemonSettings
 from scheduler.runner import CrawlRunner
-from tests.scheduler.servers import webhook_server
+from tests.scheduler.servers import silent_http_server, webhook_server
 from tracker.config import load_config
 from tracker.models import Change, CrawlRun, Delivery, Document, Fetch, SchedulerLock, Source, Version
 from tracker.notify import RetryPolicy, deliver_pending
@@ -226,31 +225,8 @@ def test_crawl_killed_mid_run_leaves_no_partial_version_and_the_next_run_complet
 
 @pytest.fixture
 def hanging_server() -> Iterator[str]:
-    """Accepts connections and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}"
-    stop.set()
-    thread.join()
-    for conn in held:
-        conn.close()
-    server.close()
+    with silent_http_server() as url:
+        yield url
 
 
 def test_crawl_outliving_its_time_limit_is_stopped_and_recorded_as_timeout(
