@@ -11,8 +11,8 @@ from tests.crawler.conftest import REPO
 DEFERRED = ("tracker.normalize.pipeline", "cn2an", "deepdiff", "tracker.record")
 
 
-def loaded_after(statement: str) -> dict[str, bool]:
-    probe = f"import json, sys\n{statement}\nprint(json.dumps({{m: m in sys.modules for m in {DEFERRED!r}}}))"
+def loaded_after(statement: str, modules: tuple[str, ...] = DEFERRED) -> dict[str, bool]:
+    probe = f"import json, sys\n{statement}\nprint(json.dumps({{m: m in sys.modules for m in {modules!r}}}))"
     result = subprocess.run(
         [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True, timeout=120
     )
@@ -33,6 +33,22 @@ def test_cn2an_waits_for_the_first_chinese_numeral() -> None:
     assert loaded["cn2an"]
 
 
-def test_recording_an_unchanged_page_needs_neither_deepdiff_nor_cn2an() -> None:
-    loaded = loaded_after("import tracker.record")
-    assert not loaded["deepdiff"] and not loaded["cn2an"]
+def test_recording_an_unchanged_page_needs_no_normaliser_pipeline_deepdiff_or_cn2an() -> None:
+    loaded = loaded_after("import tracker.record, tracker.rederive, crawler.recording")
+    assert not loaded["tracker.normalize.pipeline"] and not loaded["deepdiff"] and not loaded["cn2an"]
+
+
+def test_the_extensions_a_crawl_leaves_out_are_not_imported_to_learn_so() -> None:
+    # Scrapy imports every key of EXTENSIONS to normalise it: the remote control brought aiohttp.
+    statement = (
+        "from scrapy.settings import Settings\n"
+        "from crawler.settings import crawl_settings\n"
+        "from tracker.config import Settings as Defaults, SourceConfig\n"
+        "source = SourceConfig('s', ('http://s.invalid/',), ('s.invalid',))\n"
+        "names = list(Settings(crawl_settings(source, Defaults())).getwithbase('EXTENSIONS'))\n"
+        "assert not any('remote_control' in str(n) or 'telnet' in str(n) for n in names), names"
+    )
+    assert loaded_after(statement, ("aiohttp", "scrapy.extensions.remote_control")) == {
+        "aiohttp": False,
+        "scrapy.extensions.remote_control": False,
+    }
