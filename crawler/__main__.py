@@ -102,7 +102,12 @@ def _fail_run(run_id: int, error: str) -> None:
         logging.getLogger(__name__).exception("could not mark crawl run %s failed", run_id)
 
 
-if __name__ == "__main__":
+def import_crawl(*, preload: bool = False, content: bool = False) -> None:
+    """Import what a crawl process runs on, no cycles collected meanwhile, then freeze it.
+
+    ``preload``: also what a crawl imports once it runs (``crawler.run.preload``, with
+    ``content``), for a process that forks crawls (``crawler.zygote``).
+    """
     from tracker.processes import pause_collection, resume_collection
 
     pause_collection()
@@ -111,7 +116,13 @@ if __name__ == "__main__":
     # reached through crawler.run's imports, next to nothing from here.
     import scrapy.core.downloader.contextfactory  # noqa: F401
 
-    import crawler.run  # noqa: F401 - the bulk of the imports, before collection resumes
+    import crawler.run
 
+    if preload:
+        crawler.run.preload(content=content)
     resume_collection()
+
+
+if __name__ == "__main__":
+    import_crawl()
     sys.exit(main())

@@ -180,17 +180,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--socket", type=int, required=True, help="file descriptor of the launcher's socket")
     parser.add_argument("--content", action="store_true", help="also import what a changed page needs")
     args = parser.parse_args(argv)
-    from tracker.processes import pause_collection, resume_collection
+    from crawler.__main__ import import_crawl
 
-    pause_collection()
-    # As in crawler.__main__: Scrapy's TLS context factory first, from the top of the stack.
-    import scrapy.core.downloader.contextfactory  # noqa: F401
-
-    import crawler.__main__
-    import crawler.run
-
-    crawler.run.preload(content=args.content)
-    resume_collection()
+    import_crawl(preload=True, content=args.content)
     # Terminal signals are the launcher's to handle: it stops the crawls, then closes us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     unsafe = threading.active_count() != 1 or "twisted.internet.reactor" in sys.modules
@@ -391,6 +383,37 @@ def start_zygote(
         zygote.close()
         return None
     return zygote
+
+
+class KeptZygote:
+    """A zygote kept for a launcher's lifetime: one that has died is replaced when next asked for.
+
+    The one owner of "which zygote is current" for a runner, a queue worker or a command;
+    ``current`` is None where no zygote can run (``start_zygote``), and stays so.
+    """
+
+    def __init__(
+        self, python: str = sys.executable, env: Mapping[str, str] | None = None, *, content: bool = False
+    ) -> None:
+        self._start = lambda: start_zygote(python, env, content=content)
+        self._guard = threading.Lock()  # launches of concurrent batches or jobs
+        self.current = self._start()
+
+    def get(self) -> Zygote | None:
+        """The zygote to fork from now (a killed one replaced: the OOM killer, a person)."""
+        with self._guard:
+            if self.current is not None and not self.current.alive:
+                log.warning("%s; starting another", self.current.error or "the crawl zygote has gone")
+                self.current.close()
+                self.current = self._start()
+            return self.current
+
+    def close(self) -> None:
+        """Let the zygote go; only when none of its crawls is running."""
+        with self._guard:
+            if self.current is not None:
+                self.current.close()
+                self.current = None
 
 
 if __name__ == "__main__":

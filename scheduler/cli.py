@@ -166,11 +166,10 @@ def cli(ctx: click.Context, verbose: int) -> None:
     if command == "crawl" and not (ctx.meta.get("govwatch_help") or ctx.resilient_parsing):
         # Its crawl processes fork from a zygote (crawler.zygote), which starts importing Scrapy
         # now, on another core, while this process checks the database and prepares the runs.
-        from crawler.zygote import start_zygote
+        from crawler.zygote import KeptZygote
 
-        zygote = ctx.meta[CRAWL_ZYGOTE] = start_zygote()
-        if zygote is not None:
-            ctx.call_on_close(zygote.close)
+        zygote = ctx.meta[CRAWL_ZYGOTE] = KeptZygote()
+        ctx.call_on_close(zygote.close)
     try:
         if (
             command is None

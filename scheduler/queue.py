@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 if TYPE_CHECKING:
     import procrastinate
 
-    from crawler.zygote import Zygote
+    from crawler.zygote import KeptZygote
 
 log = logging.getLogger(__name__)
 
@@ -190,29 +190,7 @@ class WorkerState:
     config_path: Path | None
     database_url: str
     stop: threading.Event = field(default_factory=threading.Event)
-    zygote: Zygote | None = None  # every job's crawl process is forked from it (crawler.zygote)
-    zygote_guard: threading.Lock = field(default_factory=threading.Lock)
-
-    def start_zygote(self) -> None:
-        from crawler.zygote import start_zygote
-
-        env = {**os.environ, "GOVWATCH_DATABASE_URL": self.database_url}
-        self.zygote = start_zygote(env=env, content=True)
-
-    def live_zygote(self) -> Zygote | None:
-        """The zygote for the next job; one that was killed is replaced (its jobs had ended killed)."""
-        with self.zygote_guard:
-            if self.zygote is not None and not self.zygote.alive:
-                log.warning("%s; starting another", self.zygote.error or "the crawl zygote has gone")
-                self.zygote.close()
-                self.start_zygote()
-            return self.zygote
-
-    def close_zygote(self) -> None:
-        with self.zygote_guard:
-            if self.zygote is not None:
-                self.zygote.close()
-                self.zygote = None
+    zygote: KeptZygote | None = None  # every job's crawl process is forked from it (crawler.zygote)
 
 
 CONTEXT_KEY = "govwatch"
@@ -241,7 +219,7 @@ def crawl_job(context: procrastinate.JobContext, source: str, trigger: str) -> d
             log.warning("crawl job %d (%s): closed %d run(s) of its dead attempt", job_id, source, closed)
     path = config.path.resolve() if config.path else None
     runner = CrawlRunner(
-        factory, state.database_url, path, stop_event=state.stop, processes=1, zygote=state.live_zygote()
+        factory, state.database_url, path, stop_event=state.stop, processes=1, zygote=state.zygote
     )
     request = CrawlRequest(source, trigger, float(config.source(source).timeout_seconds), job=job_id)
     [result] = runner.run_many([request])
@@ -306,11 +284,13 @@ def run_worker(
             finally:
                 watcher.cancel()
 
-    state.start_zygote()
+    from crawler.zygote import KeptZygote
+
+    state.zygote = KeptZygote(env={**os.environ, "GOVWATCH_DATABASE_URL": db_url}, content=True)
     try:
         asyncio.run(main())
     finally:
-        state.close_zygote()  # after the worker has waited for its running jobs
+        state.zygote.close()  # after the worker has waited for its running jobs
 
 
 # -- what the queue holds ----------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.progress import BUSY, ERROR, PROGRESS, SUMMARY, parse
 from crawler.recording import WORKERS_ENV, worker_count
-from crawler.zygote import ForkedProcess, Zygote, ZygoteUnavailable, start_zygote
+from crawler.zygote import ForkedProcess, KeptZygote, ZygoteUnavailable
 from tracker.db import session_scope
 from tracker.models import CrawlOutcome, CrawlRun
 from tracker.processes import CAN_FOLLOW_PARENT, die_with_parent
@@ -135,9 +135,8 @@ class CrawlRunner:
     on_progress: Callable[[str, dict[str, Any]], None] | None = None
     processes: int = field(default_factory=default_processes)
     batch_window: float = BATCH_WINDOW_SECONDS
-    zygote: Zygote | None = None  # where crawls are forked from (``warm``); None: own interpreters
-    _owns_zygote: bool = field(default=False, init=False)
-    _zygote_guard: threading.Lock = field(default_factory=threading.Lock, init=False)
+    zygote: KeptZygote | None = None  # where crawls are forked from (``warm``); None: own interpreters
+    _owns_zygote: bool = field(default=False, init=False)  # made by ``warm``, so closed by ``close``
     _busy: dict[str, threading.Lock] = field(default_factory=dict, init=False)
     _busy_guard: threading.Lock = field(default_factory=threading.Lock, init=False)
     _batch: _Batch | None = field(default=None, init=False)
@@ -170,8 +169,8 @@ class CrawlRunner:
         """
         if self.zygote is None:
             env = {**os.environ, **self.env, "GOVWATCH_DATABASE_URL": self.database_url}
-            self.zygote = start_zygote(self.python, env, content=True)
-            self._owns_zygote = self.zygote is not None
+            self.zygote = KeptZygote(self.python, env, content=True)
+            self._owns_zygote = True
 
     def close(self) -> None:
         """Let go of the zygote (closed if ``warm`` started it); call it when no crawl is running."""
@@ -393,14 +392,7 @@ class CrawlRunner:
         threading.Thread(target=_wait_then_set, args=(launch.proc, exited), daemon=True).start()
 
     def _spawn(self, arguments: list[str], env: dict[str, str]) -> CrawlProcess:
-        with self._zygote_guard:  # launches of concurrent batches (the scheduler's jobs)
-            zygote = self.zygote
-            if zygote is not None and not zygote.alive and self._owns_zygote:
-                # Killed (the OOM killer, a person): another one serves this launch and the next.
-                log.warning("%s; starting another", zygote.error or "the crawl zygote has gone")
-                self.close()
-                self.warm()
-                zygote = self.zygote
+        zygote = self.zygote.get() if self.zygote is not None else None
         if zygote is not None and zygote.alive:
             try:
                 return zygote.spawn(arguments, env)

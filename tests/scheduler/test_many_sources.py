@@ -56,7 +56,8 @@ def launch(request: pytest.FixtureRequest) -> Iterator[Callable[[CrawlRunner], C
     def prepare(runner: CrawlRunner) -> CrawlRunner:
         if request.param == "forked":
             runner.warm()
-            assert runner.zygote is not None and runner.zygote.alive
+            assert runner.zygote is not None and runner.zygote.current is not None
+            assert runner.zygote.current.alive
         made.append(runner)
         return runner
 

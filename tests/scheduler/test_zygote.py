@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from crawler.zygote import Zygote, ZygoteUnavailable, start_zygote
+from crawler.zygote import KeptZygote, Zygote, ZygoteUnavailable, start_zygote
 from portal import PortalServer
 from scheduler.queue import WorkerState
 from scheduler.runner import CrawlResult, CrawlRunner
+from tests.crawler.dialect_sites import source_block
 from tests.scheduler.crash import open_runs
 from tests.scheduler.servers import silent_http_server
 from tests.scheduler.test_daemon import wait_for
@@ -28,25 +29,13 @@ pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="children follow their parent on Linux"
 )
 
-QUICK = """
-[[source]]
-name = "quick"
-start_urls = ["{url}/bulk/index.html"]
-allowed_hosts = ["127.0.0.1"]
-allow_private_addresses = true
-obey_robots = false
-download_delay = 0
-"""
-STUCK = """
-[[source]]
-name = "stuck"
-start_urls = ["{url}/index.html"]
-allowed_hosts = ["127.0.0.1"]
-allow_private_addresses = true
-obey_robots = false
-download_delay = 0
-timeout_seconds = 120
-"""
+
+def quick_source(url: str) -> str:
+    return source_block("quick", f"{url}/bulk/index.html", "obey_robots = false\n")
+
+
+def stuck_source(url: str) -> str:
+    return source_block("stuck", f"{url}/index.html", "obey_robots = false\ntimeout_seconds = 120\n")
 
 
 @pytest.fixture
@@ -65,7 +54,7 @@ def test_a_forked_crawl_answers_as_python_m_crawler_does(zygote: Zygote, tmp_pat
     assert help_.wait(60) == 0
     assert b"usage: python -m crawler" in help_.stdout.read()
 
-    (tmp_path / "govwatch.toml").write_text(STUCK.format(url="http://127.0.0.1:9"), encoding="utf-8")
+    (tmp_path / "govwatch.toml").write_text(stuck_source("http://127.0.0.1:9"), encoding="utf-8")
     env = {**os.environ, "GOVWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
     # A relative --config is read from the request's working directory.
     unknown = zygote.spawn(["nosuch", "--config", "govwatch.toml"], env, cwd=str(tmp_path))
@@ -89,10 +78,11 @@ def test_crawls_of_a_zygote_that_dies_end_killed_and_the_next_crawl_gets_another
 ) -> None:
     with silent_http_server() as url, PortalServer(bulk_pages=5) as portal:
         config = tmp_path / "govwatch.toml"
-        config.write_text(STUCK.format(url=url) + QUICK.format(url=portal.url), encoding="utf-8")
+        config.write_text(stuck_source(url) + "\n" + quick_source(portal.url), encoding="utf-8")
         runner = CrawlRunner(session_factory, db_url, config)
         runner.warm()
-        first = runner.zygote
+        assert runner.zygote is not None
+        first = runner.zygote.current
         assert first is not None and first.proc is not None
         results: list[CrawlResult | None] = []
         thread = threading.Thread(target=lambda: results.append(runner.run("stuck", "manual", 120)))
@@ -108,7 +98,8 @@ def test_crawls_of_a_zygote_that_dies_end_killed_and_the_next_crawl_gets_another
             assert not thread.is_alive() and time.monotonic() - started < 30
             quick = runner.run("quick", "manual", 120)
             assert quick is not None and quick.outcome == "ok" and quick.counts["new_versions"] == 5
-            assert runner.zygote is not None and runner.zygote is not first and runner.zygote.alive
+            now = runner.zygote.current
+            assert now is not None and now is not first and now.alive
         finally:
             runner.close()
     [result] = results
@@ -121,17 +112,17 @@ def test_crawls_of_a_zygote_that_dies_end_killed_and_the_next_crawl_gets_another
 
 
 def test_a_queue_worker_replaces_a_zygote_that_was_killed(db_url: str) -> None:
-    state = WorkerState(None, db_url)
-    state.start_zygote()
+    kept = WorkerState(None, db_url, zygote=KeptZygote(content=True)).zygote
+    assert kept is not None
     try:
-        first = state.zygote
+        first = kept.current
         assert first is not None and first.proc is not None and first.alive
-        assert state.live_zygote() is first
+        assert kept.get() is first
         os.kill(first.proc.pid, signal.SIGKILL)
         wait_for(lambda: not first.alive, timeout=30, what="the zygote's death to be noticed")
-        second = state.live_zygote()
+        second = kept.get()
         assert second is not None and second is not first and second.alive
         assert second.spawn(["--help"], dict(os.environ)).wait(60) == 0
     finally:
-        state.close_zygote()
-    assert state.zygote is None
+        kept.close()
+    assert kept.current is None
